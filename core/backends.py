@@ -1,0 +1,94 @@
+"""The registry of simulators: one entry per backend the app and CLI offer."""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from typing import Any
+
+MAX_SHOTS = 100_000
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str  # registry key, shown to users
+    label: str
+    family: str  # "pennylane" | "qiskit" | "cirq": the article's colour groups
+    device_name: str  # PennyLane device short name
+    module: str  # what must be importable
+    default_shots: int | None  # None = analytic by default
+    analytic_diff: str  # gradient method when analytic
+    supports_noise: bool
+    purpose: str
+
+    @property
+    def installed(self) -> bool:
+        return importlib.util.find_spec(self.module) is not None
+
+
+BACKENDS: dict[str, Backend] = {
+    b.name: b
+    for b in [
+        Backend(
+            "default.qubit", "PennyLane default.qubit", "pennylane", "default.qubit", "pennylane",
+            None, "backprop", False, "training, inference, exploring",
+        ),
+        Backend(
+            "lightning.qubit", "PennyLane lightning.qubit (C++)", "pennylane", "lightning.qubit",
+            "pennylane_lightning", None, "adjoint", False, "training, inference, exploring",
+        ),
+        Backend(
+            "qiskit.aer", "Qiskit Aer (IBM)", "qiskit", "qiskit.aer", "qiskit_aer",
+            1024, "parameter-shift", True, "training, inference, exploring, NISQ noise",
+        ),
+        Backend(
+            "cirq.simulator", "Cirq simulator (Google)", "cirq", "cirq.simulator", "cirq",
+            1024, "parameter-shift", False, "training, inference, exploring",
+        ),
+    ]
+}
+
+
+def get_backend(name: str) -> Backend:
+    if name not in BACKENDS:
+        raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
+    backend = BACKENDS[name]
+    if not backend.installed:
+        raise RuntimeError(f"backend {name!r} needs the Python module {backend.module!r}: pip install -r requirements.txt")
+    return backend
+
+
+def installed_backends() -> list[Backend]:
+    """The registered backends whose simulator is importable here."""
+    return [b for b in BACKENDS.values() if b.installed]
+
+
+def resolve_shots(name: str, shots: int | str | None = "default") -> int | None:
+    """``"default"`` gives the backend's default; 0 or None means analytic."""
+    backend = get_backend(name)
+    if shots == "default":
+        return backend.default_shots
+    if shots in (None, 0):
+        return None
+    shots = int(shots)
+    if not 1 <= shots <= MAX_SHOTS:
+        raise ValueError(f"shots must be between 1 and {MAX_SHOTS}, got {shots}")
+    return shots
+
+
+def make_device(name: str, wires: int, seed: int | None = None, noise_model: Any = None):
+    """A PennyLane device for backend ``name`` (shots are set per circuit, not here)."""
+    import pennylane as qml
+
+    backend = get_backend(name)
+    kwargs: dict[str, Any] = {}
+    if noise_model is not None:
+        if not backend.supports_noise:
+            raise ValueError(f"backend {name!r} does not take a noise model; use qiskit.aer")
+        kwargs["noise_model"] = noise_model
+    if seed is not None:
+        if backend.family == "qiskit":
+            kwargs["seed_simulator"] = seed
+        elif backend.device_name in ("default.qubit", "lightning.qubit", "cirq.simulator"):
+            kwargs["seed"] = seed
+    return qml.device(backend.device_name, wires=wires, **kwargs)

@@ -1,0 +1,126 @@
+"""The dressed variational circuit: the one place that defines it.
+
+The circuit (Mari et al. 2019; the article's defaults): a Hadamard on every
+qubit, RY(angle) embedding, then ``depth`` x [CNOT on (0,1),(2,3)...,
+CNOT on (1,2),(3,4)..., RY(weight) on every qubit], and <Z> on each qubit.
+
+Everything else (PennyLane QNodes, the native Qiskit / Cirq circuits, the
+drawing, OpenQASM) is derived from :func:`circuit_ops`, so the circuit is
+written down exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pennylane as qml
+
+MAX_QUBITS = 8
+MAX_DEPTH = 10
+
+
+@dataclass(frozen=True)
+class CircuitSpec:
+    """Shape of the dressed circuit."""
+
+    n_qubits: int = 4
+    depth: int = 6
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.n_qubits <= MAX_QUBITS:
+            raise ValueError(f"n_qubits must be between 1 and {MAX_QUBITS}, got {self.n_qubits}")
+        if not 0 <= self.depth <= MAX_DEPTH:
+            raise ValueError(f"depth must be between 0 and {MAX_DEPTH}, got {self.depth}")
+
+    @property
+    def n_params(self) -> int:
+        """Gate angles per circuit: the inputs then the weights, layer by layer."""
+        return self.n_qubits * (1 + self.depth)
+
+    @property
+    def weight_shape(self) -> tuple[int, int]:
+        return (self.depth, self.n_qubits)
+
+
+def entangling_pairs(n_qubits: int) -> list[tuple[int, int]]:
+    """The CNOT pairs of one entangling layer: even pairs, then odd pairs."""
+    even = [(i, i + 1) for i in range(0, n_qubits - 1, 2)]
+    odd = [(i, i + 1) for i in range(1, n_qubits - 1, 2)]
+    return even + odd
+
+
+def circuit_ops(angles: Any, weights: Any, spec: CircuitSpec) -> list[qml.operation.Operator]:
+    """The circuit's gates for input ``angles`` (..., n) and ``weights`` (depth, n).
+
+    ``angles`` may carry a leading batch dimension (PennyLane broadcasting).
+    Works in a queuing context (inside a QNode) and outside one.
+    """
+    n = spec.n_qubits
+    ops: list[qml.operation.Operator] = [qml.Hadamard(wires=w) for w in range(n)]
+    ops += [qml.RY(angles[..., w], wires=w) for w in range(n)]
+    for layer in range(spec.depth):
+        ops += [qml.CNOT(wires=pair) for pair in entangling_pairs(n)]
+        ops += [qml.RY(weights[layer][w], wires=w) for w in range(n)]
+    return ops
+
+
+def expval_measurements(spec: CircuitSpec) -> list[qml.measurements.MeasurementProcess]:
+    return [qml.expval(qml.PauliZ(w)) for w in range(spec.n_qubits)]
+
+
+def circuit_tape(angles: Any, weights: Any, spec: CircuitSpec, shots: int | None = None) -> qml.tape.QuantumScript:
+    """The circuit as a PennyLane tape measuring <Z> on every qubit."""
+    with qml.QueuingManager.stop_recording():
+        ops = circuit_ops(angles, weights, spec)
+    return qml.tape.QuantumScript(ops, expval_measurements(spec), shots=shots)
+
+
+def symbolic_ops(spec: CircuitSpec) -> list[tuple[str, tuple[int, ...], int | None]]:
+    """The gates as (name, wires, parameter index or None).
+
+    Parameter index k refers to the flat vector [angles (n), weights (depth*n)],
+    the layout every native translation (Qiskit, Cirq, OpenQASM) binds into.
+    """
+    import numpy as np
+
+    n = spec.n_qubits
+    index = np.arange(spec.n_params, dtype=float)
+    ops = circuit_ops(index[:n], index[n:].reshape(spec.weight_shape), spec)
+    return [
+        (op.name, tuple(int(w) for w in op.wires), int(op.parameters[0]) if op.parameters else None)
+        for op in ops
+    ]
+
+
+def make_qnode(
+    device: qml.devices.Device,
+    spec: CircuitSpec,
+    diff_method: str = "best",
+    shots: int | None = None,
+    measurement: Callable[[CircuitSpec], Sequence[Any]] = expval_measurements,
+) -> qml.QNode:
+    """A torch QNode ``f(angles, weights)`` of the circuit on ``device``."""
+
+    def dressed_circuit(angles, weights):
+        circuit_ops(angles, weights, spec)
+        measured = list(measurement(spec))
+        return measured if len(measured) > 1 else measured[0]
+
+    qnode = qml.QNode(dressed_circuit, device, interface="torch", diff_method=diff_method)
+    return qml.set_shots(qnode, shots=shots) if shots else qnode
+
+
+def probs_measurement(spec: CircuitSpec) -> list[Any]:
+    return [qml.probs(wires=range(spec.n_qubits))]
+
+
+def draw_text(spec: CircuitSpec, angles: Any = None, weights: Any = None, decimals: int | None = 2) -> str:
+    """A text drawing of the circuit, from the same ops the model runs."""
+    import numpy as np
+
+    angles = np.zeros(spec.n_qubits) if angles is None else angles
+    weights = np.zeros(spec.weight_shape) if weights is None else weights
+    tape = circuit_tape(np.asarray(angles), np.asarray(weights), spec)
+    return qml.drawer.tape_text(tape, decimals=decimals, max_length=1000)

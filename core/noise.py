@@ -1,0 +1,45 @@
+"""NISQ noise: Qiskit Aer noise models taken from fake IBM devices (qiskit-ibm-runtime)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+# FakeManilaV2: a 5-qubit Falcon with a linear coupling map 0-1-2-3-4, so the
+# circuit's nearest-neighbour CNOTs need no SWAPs; its calibrated gate errors,
+# T1/T2 and readout errors become the noise.
+NOISE_DEVICES = {
+    "fake_manila": ("FakeManilaV2", "IBM Manila (5-qubit Falcon r5.11L, linear coupling map: no SWAPs for this circuit)"),
+    "fake_lima": ("FakeLimaV2", "IBM Lima (5-qubit Falcon r4T, T-shaped coupling map)"),
+    "fake_belem": ("FakeBelemV2", "IBM Belem (5-qubit Falcon r4T, T-shaped coupling map)"),
+}
+DEFAULT_NOISE_DEVICE = "fake_manila"
+
+
+def noise_device_names() -> list[str]:
+    return list(NOISE_DEVICES)
+
+
+def describe(name: str) -> str:
+    return NOISE_DEVICES[_check(name)][1]
+
+
+def _check(name: str) -> str:
+    if name not in NOISE_DEVICES:
+        raise ValueError(f"unknown noise device {name!r}; choose one of {', '.join(NOISE_DEVICES)}")
+    return name
+
+
+@cache
+def fake_backend(name: str):
+    """The fake IBM backend object (calibration data shipped with qiskit-ibm-runtime)."""
+    from qiskit_ibm_runtime import fake_provider
+
+    return getattr(fake_provider, NOISE_DEVICES[_check(name)][0])()
+
+
+@cache
+def noisy_simulator(name: str):
+    """An AerSimulator that mimics the fake device: its noise model, basis gates and coupling map."""
+    from qiskit_aer import AerSimulator
+
+    return AerSimulator.from_backend(fake_backend(name))

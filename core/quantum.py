@@ -1,0 +1,111 @@
+"""Run the dressed circuit for a batch of inputs on a backend, differentiably.
+
+An executor turns angles (B, n) and weights (depth, n) into <Z> values (B, n)
+with torch autograd, and counts the circuits and shots it used. The whole
+batch goes to the simulator in one call: broadcast when analytic, a batch of
+tapes when sampled with shots.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from core.backends import get_backend, make_device, resolve_shots
+from core.circuit import CircuitSpec, circuit_tape, make_qnode
+
+
+@dataclass
+class ExecutionCount:
+    """Circuits the simulator ran and shots it drew (a batch of N circuits counts N)."""
+
+    circuits: int = 0
+    shots: int = 0
+    batches: int = field(default=0)
+
+    def add(self, circuits: int, shots_per_circuit: int | None) -> None:
+        self.circuits += circuits
+        self.shots += circuits * (shots_per_circuit or 0)
+        self.batches += 1
+
+
+class CircuitExecutor:
+    """Base: the backend, the circuit's shape, the shot count and the tally."""
+
+    def __init__(self, backend: str, spec: CircuitSpec, shots: int | str | None = "default", seed: int | None = None):
+        self.backend = get_backend(backend)
+        self.spec = spec
+        self.shots = resolve_shots(backend, shots)
+        self.seed = seed
+        self.count = ExecutionCount()
+
+    def expvals(self, angles: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        """<Z> of every qubit, (B, n), differentiable in angles and weights."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        shots = "analytic" if self.shots is None else f"{self.shots} shots"
+        return f"{self.backend.name} ({shots}, {type(self).__name__})"
+
+
+class PennyLaneExecutor(CircuitExecutor):
+    """Through a PennyLane device: broadcasting when analytic, tape batches with shots."""
+
+    def __init__(self, backend: str, spec: CircuitSpec, shots: int | str | None = "default", seed: int | None = None, noise_model=None):
+        super().__init__(backend, spec, shots, seed)
+        self.device = make_device(backend, spec.n_qubits, seed=seed, noise_model=noise_model)
+        self.diff_method = self.backend.analytic_diff if self.shots is None else "parameter-shift"
+        self._qnode = make_qnode(self.device, spec, self.diff_method) if self.shots is None else None
+
+    def expvals(self, angles: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        import pennylane as qml
+
+        batch = angles.shape[0]
+        if self._qnode is not None:
+            out = torch.stack(list(self._qnode(angles, weights)), dim=-1)
+            self.count.add(batch, None)
+            return out.to(angles.dtype)
+        tapes = [circuit_tape(angles[i], weights, self.spec, shots=self.shots) for i in range(batch)]
+        results = qml.execute(tapes, self.device, diff_method="parameter-shift")
+        self.count.add(batch, self.shots)
+        if angles.requires_grad or weights.requires_grad:
+            # parameter-shift: two shifted circuits per gate angle, per sample
+            n_trainable = self.spec.n_params
+            self._pending_gradient_circuits = 2 * n_trainable * batch
+            out = torch.stack([torch.stack(list(r)) for r in results]).to(angles.dtype)
+            return _CountOnBackward.apply(out, self)
+        return torch.stack([torch.stack(list(r)) for r in results]).to(angles.dtype)
+
+
+class _CountOnBackward(torch.autograd.Function):
+    """Identity that tallies the parameter-shift circuits when the gradient is taken."""
+
+    @staticmethod
+    def forward(ctx, out, executor):
+        ctx.executor = executor
+        return out.view_as(out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        ex = ctx.executor
+        ex.count.add(ex._pending_gradient_circuits, ex.shots)
+        return grad, None
+
+
+def make_executor(
+    backend: str,
+    spec: CircuitSpec,
+    shots: int | str | None = "default",
+    seed: int | None = None,
+    noise: str | None = None,
+) -> CircuitExecutor:
+    """The executor the model uses for ``backend``; ``noise`` names a fake IBM device (qiskit.aer)."""
+    noise_model = None
+    if noise:
+        from qiskit_aer.noise import NoiseModel
+
+        from core.noise import fake_backend
+
+        noise_model = NoiseModel.from_backend(fake_backend(noise))
+    return PennyLaneExecutor(backend, spec, shots=shots, seed=seed, noise_model=noise_model)
