@@ -89,6 +89,10 @@ def make_device(name: str, wires: int, seed: int | None = None, noise_model: Any
     if seed is not None:
         if backend.family == "qiskit":
             kwargs["seed_simulator"] = seed
-        elif backend.device_name in ("default.qubit", "lightning.qubit", "cirq.simulator"):
+        elif backend.family == "cirq":
+            import cirq
+
+            kwargs["simulator"] = cirq.Simulator(seed=seed)
+        else:
             kwargs["seed"] = seed
     return qml.device(backend.device_name, wires=wires, **kwargs)

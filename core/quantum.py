@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 from core.backends import get_backend, make_device, resolve_shots
@@ -109,3 +110,72 @@ def make_executor(
 
         noise_model = NoiseModel.from_backend(fake_backend(noise))
     return PennyLaneExecutor(backend, spec, shots=shots, seed=seed, noise_model=noise_model)
+
+
+# --- single-circuit views for the circuit explorer and the predict page ---------------------------
+
+
+def _single_qnode(backend: str, spec: CircuitSpec, measurement, shots: int | None, seed: int | None, noise: str | None):
+    import pennylane as qml
+
+    from core.circuit import circuit_ops
+
+    device = make_device(backend, spec.n_qubits, seed=seed, noise_model=_noise_model(noise))
+
+    def circuit(angles, weights):
+        circuit_ops(angles, weights, spec)
+        return measurement()
+
+    qnode = qml.QNode(circuit, device, interface="numpy", diff_method=None)
+    return qml.set_shots(qnode, shots=shots) if shots else qnode
+
+
+def _noise_model(noise: str | None):
+    if not noise:
+        return None
+    from qiskit_aer.noise import NoiseModel
+
+    from core.noise import fake_backend
+
+    return NoiseModel.from_backend(fake_backend(noise))
+
+
+def exact_probabilities(spec: CircuitSpec, angles, weights) -> np.ndarray:
+    """Exact bitstring probabilities (2**n,), wire 0 as the leftmost bit, from default.qubit."""
+    import pennylane as qml
+
+    qnode = _single_qnode("default.qubit", spec, lambda: qml.probs(wires=range(spec.n_qubits)), None, None, None)
+    return np.asarray(qnode(np.asarray(angles, dtype=float), np.asarray(weights, dtype=float)))
+
+
+def statevector(spec: CircuitSpec, angles, weights) -> np.ndarray:
+    """The final state's amplitudes (2**n,), from default.qubit."""
+    import pennylane as qml
+
+    qnode = _single_qnode("default.qubit", spec, qml.state, None, None, None)
+    return np.asarray(qnode(np.asarray(angles, dtype=float), np.asarray(weights, dtype=float)))
+
+
+def sample_counts(
+    backend: str, spec: CircuitSpec, angles, weights, shots: int, seed: int | None = None, noise: str | None = None
+) -> dict[str, int]:
+    """Measured bitstring counts (wire 0 leftmost) from ``shots`` runs on ``backend``."""
+    import pennylane as qml
+
+    shots = resolve_shots(backend, shots)
+    if shots is None:
+        raise ValueError("sample_counts needs a shot count")
+    qnode = _single_qnode(backend, spec, lambda: qml.counts(wires=range(spec.n_qubits)), shots, seed, noise)
+    counts = qnode(np.asarray(angles, dtype=float), np.asarray(weights, dtype=float))
+    return {str(k): int(v) for k, v in counts.items()}
+
+
+def expvals_from_counts(counts: dict[str, int], n_qubits: int) -> tuple[np.ndarray, np.ndarray]:
+    """<Z> per qubit and its standard error, from bitstring counts."""
+
+    total = sum(counts.values())
+    z = np.zeros(n_qubits)
+    for bits, n in counts.items():
+        z += n * np.array([1.0 - 2.0 * int(b) for b in bits])
+    mean = z / total
+    return mean, np.sqrt(np.clip(1.0 - mean**2, 0.0, None) / total)
