@@ -105,15 +105,10 @@ def make_qnode(
 
     def dressed_circuit(angles, weights):
         circuit_ops(angles, weights, spec)
-        measured = list(measurement(spec))
-        return measured if len(measured) > 1 else measured[0]
+        return list(measurement(spec))
 
     qnode = qml.QNode(dressed_circuit, device, interface="torch", diff_method=diff_method)
     return qml.set_shots(qnode, shots=shots) if shots else qnode
-
-
-def probs_measurement(spec: CircuitSpec) -> list[Any]:
-    return [qml.probs(wires=range(spec.n_qubits))]
 
 
 def draw_text(spec: CircuitSpec, angles: Any = None, weights: Any = None, decimals: int | None = 2) -> str:

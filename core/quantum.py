@@ -57,7 +57,9 @@ class PennyLaneExecutor(CircuitExecutor):
         super().__init__(backend, spec, shots, seed)
         self.device = make_device(backend, spec.n_qubits, seed=seed, noise_model=noise_model)
         self.diff_method = self.backend.analytic_diff if self.shots is None else "parameter-shift"
-        self._qnode = make_qnode(self.device, spec, self.diff_method) if self.shots is None else None
+        # parameter-shift refuses broadcast trainable inputs: those run as a batch of tapes
+        broadcast = self.diff_method in ("backprop", "adjoint")
+        self._qnode = make_qnode(self.device, spec, self.diff_method) if broadcast else None
 
     def expvals(self, angles: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         import pennylane as qml
@@ -70,7 +72,7 @@ class PennyLaneExecutor(CircuitExecutor):
         tapes = [circuit_tape(angles[i], weights, self.spec, shots=self.shots) for i in range(batch)]
         results = qml.execute(tapes, self.device, diff_method="parameter-shift")
         self.count.add(batch, self.shots)
-        if angles.requires_grad or weights.requires_grad:
+        if torch.is_grad_enabled() and (angles.requires_grad or weights.requires_grad):
             # parameter-shift: two shifted circuits per gate angle, per sample
             n_trainable = self.spec.n_params
             self._pending_gradient_circuits = 2 * n_trainable * batch
@@ -100,16 +102,31 @@ def make_executor(
     shots: int | str | None = "default",
     seed: int | None = None,
     noise: str | None = None,
+    fast: bool = True,
 ) -> CircuitExecutor:
-    """The executor the model uses for ``backend``; ``noise`` names a fake IBM device (qiskit.aer)."""
-    noise_model = None
-    if noise:
-        from qiskit_aer.noise import NoiseModel
+    """The executor the model uses for ``backend``.
 
-        from core.noise import fake_backend
+    ``noise`` names a fake IBM device (qiskit.aer only). ``fast=False`` gives
+    the plain PennyLane path, the reference the fast executors are tested against.
+    """
+    shots = resolve_shots(backend, shots)
+    if noise and not get_backend(backend).supports_noise:
+        raise ValueError(f"backend {backend!r} does not take a noise model; use qiskit.aer")
+    if not fast:
+        return PennyLaneExecutor(backend, spec, shots=shots, seed=seed, noise_model=_noise_model(noise))
+    from core import fast as fast_paths
 
-        noise_model = NoiseModel.from_backend(fake_backend(noise))
-    return PennyLaneExecutor(backend, spec, shots=shots, seed=seed, noise_model=noise_model)
+    if backend == "default.qubit" and shots is None:
+        return fast_paths.JaxDefaultQubitExecutor(spec, seed)
+    if backend == "lightning.qubit" and shots is None:
+        return fast_paths.LightningAdjointExecutor(spec, seed)
+    if backend == "qiskit.aer":
+        sampler = fast_paths.AerBatchSampler(spec, shots, seed, noise)
+        return fast_paths.ShiftRuleExecutor(backend, spec, shots, seed, sampler)
+    if backend == "cirq.simulator":
+        sampler = fast_paths.CirqBatchSampler(spec, shots, seed)
+        return fast_paths.ShiftRuleExecutor(backend, spec, shots, seed, sampler)
+    return PennyLaneExecutor(backend, spec, shots=shots, seed=seed)
 
 
 # --- single-circuit views for the circuit explorer and the predict page ---------------------------
