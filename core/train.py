@@ -16,6 +16,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -175,6 +176,30 @@ def _train(cfg: TrainConfig, record: dict, on_progress, should_stop, runs_dir, c
     }
     record["totals"]["feature_seconds"] = round(time.perf_counter() - started, 3)
 
+    with single_threaded():
+        return _fit(cfg, record, splits, on_progress, should_stop, runs_dir, checkpoints_dir, started)
+
+
+@contextmanager
+def single_threaded():
+    """Run the training loop on one thread per library.
+
+    The head's layers and the 4-qubit simulations are tiny: with OpenMP pools
+    of torch, Aer and lightning spinning against each other (and against any
+    other process), a step was 10–100× slower than on one thread.
+    """
+    from threadpoolctl import ThreadpoolController
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with ThreadpoolController().limit(limits=1):
+            yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _fit(cfg: TrainConfig, record: dict, splits: dict, on_progress, should_stop, runs_dir, checkpoints_dir, started: float) -> dict:
     torch.manual_seed(cfg.seed)
     spec = CircuitSpec(cfg.n_qubits, cfg.depth)
     executor = make_executor(cfg.backend, spec, shots=cfg.shots, seed=cfg.seed, noise=cfg.noise)
