@@ -16,7 +16,7 @@ import torch
 
 from core.circuit import CircuitSpec
 from core.data import PROJECT_ROOT, atomic_write_bytes
-from core.model import DressedQuantumHead
+from core.model import build_head
 
 FORMAT = "qtl-checkpoint/1"
 CHECKPOINTS_DIR = PROJECT_ROOT / "checkpoints"
@@ -43,16 +43,22 @@ class Checkpoint:
         acc = m["metrics"].get("test_accuracy")
         acc_text = f", test {acc:.1%}" if isinstance(acc, (int, float)) else ""
         shots = f"{m['shots']} shots" if m.get("shots") else "analytic"
+        if self.head_kind != "quantum":
+            return f"{self.path.stem} — {m['backbone']} + classical {self.head_kind} head{acc_text}"
         return f"{self.path.stem} — {m['backbone']} + {m['backend']} ({shots}{acc_text})"
 
-    def build_head(self, executor=None) -> DressedQuantumHead:
-        head = DressedQuantumHead(self.meta["in_features"], self.spec, executor, n_classes=len(self.meta["classes"]))
+    @property
+    def head_kind(self) -> str:
+        return self.meta.get("head", "quantum")
+
+    def build_head(self, executor=None) -> torch.nn.Module:
+        head = build_head(self.head_kind, self.meta["in_features"], self.spec, executor, n_classes=len(self.meta["classes"]))
         head.load_state_dict(self.state_dict)
         head.eval()
         return head
 
 
-def save_checkpoint(path: str | os.PathLike, head: DressedQuantumHead, meta: dict) -> Path:
+def save_checkpoint(path: str | os.PathLike, head: torch.nn.Module, meta: dict) -> Path:
     missing = [k for k in REQUIRED_META if k not in meta]
     if missing:
         raise CheckpointError(f"checkpoint metadata lacks {', '.join(missing)}")

@@ -46,3 +46,50 @@ class DressedQuantumHead(nn.Module):
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return self.run(features).logits
+
+
+HEAD_KINDS = ("quantum", "linear", "mlp")
+
+
+class ClassicalHead(nn.Module):
+    """Classical reference heads, trained by the same loop as the dressed circuit.
+
+    ``linear``: one Linear(features → classes), the usual transfer-learning head.
+    ``mlp``: the dressed circuit's shape with the circuit swapped for a classical
+    layer: Linear(→n) → tanh·π/2 → Linear(n→n) → tanh → Linear(n→classes); it has
+    n²+n parameters where the circuit has depth·n (20 against 24 for the defaults).
+    """
+
+    def __init__(self, kind: str, in_features: int, spec: CircuitSpec, n_classes: int = 2):
+        super().__init__()
+        if kind not in ("linear", "mlp"):
+            raise ValueError(f"unknown classical head {kind!r}; choose linear or mlp")
+        self.kind, self.spec, self.executor = kind, spec, None
+        if kind == "linear":
+            self.post_net = nn.Linear(in_features, n_classes)
+        else:
+            self.pre_net = nn.Linear(in_features, spec.n_qubits)
+            self.middle = nn.Linear(spec.n_qubits, spec.n_qubits)
+            self.post_net = nn.Linear(spec.n_qubits, n_classes)
+
+    def run(self, features: torch.Tensor) -> HeadOutput:
+        if self.kind == "linear":
+            empty = features.new_zeros(len(features), 0)
+            return HeadOutput(empty, empty, self.post_net(features))
+        angles = torch.tanh(self.pre_net(features)) * (math.pi / 2)
+        hidden = torch.tanh(self.middle(angles))
+        return HeadOutput(angles, hidden, self.post_net(hidden))
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.run(features).logits
+
+
+def build_head(kind: str, in_features: int, spec: CircuitSpec, executor: CircuitExecutor | None, n_classes: int = 2, q_delta: float = Q_DELTA) -> nn.Module:
+    """A head of ``kind`` ("quantum", "linear" or "mlp")."""
+    if kind == "quantum":
+        return DressedQuantumHead(in_features, spec, executor, n_classes, q_delta)
+    return ClassicalHead(kind, in_features, spec, n_classes)
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)

@@ -30,8 +30,8 @@ from core.checkpoints import CHECKPOINTS_DIR, save_checkpoint
 from core.circuit import CircuitSpec
 from core.data import CLASSES, dataset_hash, default_data_dir, list_split
 from core.features import extract_features
-from core.model import Q_DELTA, DressedQuantumHead
-from core.quantum import make_executor
+from core.model import HEAD_KINDS, Q_DELTA, build_head, count_parameters
+from core.quantum import ExecutionCount, make_executor
 from core.records import RUNS_DIR, SCHEMA, library_versions, now, write_record
 
 EVAL_BATCH = 64
@@ -53,6 +53,7 @@ class TrainConfig:
     seed: int = 0
     data_dir: str | None = None
     noise: str | None = None
+    head: str = "quantum"  # or a classical reference: "linear", "mlp"
     max_epochs: int = field(default=200, repr=False)
 
     def resolved(self) -> TrainConfig:
@@ -62,6 +63,12 @@ class TrainConfig:
         cfg.data_dir = str(cfg.data_dir or default_data_dir())
         get_info(cfg.backbone)
         CircuitSpec(cfg.n_qubits, cfg.depth)
+        if cfg.head not in HEAD_KINDS:
+            raise ValueError(f"unknown head {cfg.head!r}; choose one of {', '.join(HEAD_KINDS)}")
+        if cfg.noise:
+            from core.noise import describe
+
+            describe(cfg.noise)
         if not 1 <= cfg.epochs <= cfg.max_epochs:
             raise ValueError(f"epochs must be between 1 and {cfg.max_epochs}, got {cfg.epochs}")
         if not 1 <= cfg.batch_size <= 256:
@@ -100,7 +107,7 @@ def load_split_features(data_dir: str | os.PathLike, backbone: str, split: str, 
 
 
 @torch.no_grad()
-def evaluate_head(head: DressedQuantumHead, split: SplitFeatures, batch_size: int = EVAL_BATCH) -> dict[str, Any]:
+def evaluate_head(head: nn.Module, split: SplitFeatures, batch_size: int = EVAL_BATCH) -> dict[str, Any]:
     """Loss, accuracy, confusion matrix (rows = true class) and predictions on one split."""
     head.eval()
     losses, predictions, probabilities = [], [], []
@@ -149,10 +156,17 @@ def train(
         raise
 
 
+def run_label(cfg: TrainConfig) -> str:
+    """backbone-backend-shots[-noise], or backbone-classical head: names runs and checkpoints."""
+    if cfg.head != "quantum":
+        return f"{cfg.backbone}-{cfg.head}"
+    shots = f"{cfg.shots}shots" if cfg.shots else "analytic"
+    return "-".join(filter(None, [cfg.backbone, cfg.backend, shots, cfg.noise]))
+
+
 def _new_record(cfg: TrainConfig, run_id: str | None) -> dict:
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    shots = f"{cfg.shots}shots" if cfg.shots else "analytic"
-    run_id = run_id or f"{stamp}-{cfg.backbone}-{cfg.backend}-{shots}-s{cfg.seed}-{uuid.uuid4().hex[:6]}"
+    run_id = run_id or f"{stamp}-{run_label(cfg)}-s{cfg.seed}-{uuid.uuid4().hex[:6]}"
     config = {k: v for k, v in asdict(cfg).items() if k != "max_epochs"}
     return {
         "schema": SCHEMA, "run_id": run_id, "status": "running", "created": now(), "pid": os.getpid(),
@@ -202,8 +216,10 @@ def single_threaded():
 def _fit(cfg: TrainConfig, record: dict, splits: dict, on_progress, should_stop, runs_dir, checkpoints_dir, started: float) -> dict:
     torch.manual_seed(cfg.seed)
     spec = CircuitSpec(cfg.n_qubits, cfg.depth)
-    executor = make_executor(cfg.backend, spec, shots=cfg.shots, seed=cfg.seed, noise=cfg.noise)
-    head = DressedQuantumHead(splits["train"].features.shape[1], spec, executor, len(CLASSES), cfg.q_delta)
+    executor = make_executor(cfg.backend, spec, shots=cfg.shots, seed=cfg.seed, noise=cfg.noise) if cfg.head == "quantum" else None
+    head = build_head(cfg.head, splits["train"].features.shape[1], spec, executor, len(CLASSES), cfg.q_delta)
+    record["trainable_parameters"] = count_parameters(head)
+    count = executor.count if executor is not None else ExecutionCount()
     optimizer = torch.optim.Adam(head.parameters(), lr=cfg.lr)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=cfg.step_size, gamma=cfg.gamma)
     order = torch.Generator().manual_seed(cfg.seed)
@@ -213,7 +229,7 @@ def _fit(cfg: TrainConfig, record: dict, splits: dict, on_progress, should_stop,
 
     for epoch in range(1, cfg.epochs + 1):
         epoch_start = time.perf_counter()
-        circuits_before, shots_before = executor.count.circuits, executor.count.shots
+        circuits_before, shots_before = count.circuits, count.shots
         head.train()
         total_loss, correct = 0.0, 0
         permutation = torch.randperm(len(train_split.labels), generator=order)
@@ -239,28 +255,28 @@ def _fit(cfg: TrainConfig, record: dict, splits: dict, on_progress, should_stop,
             "val_loss": val["loss"],
             "val_acc": val["accuracy"],
             "seconds": round(time.perf_counter() - epoch_start, 4),
-            "circuits": executor.count.circuits - circuits_before,
-            "shots": executor.count.shots - shots_before,
+            "circuits": count.circuits - circuits_before,
+            "shots": count.shots - shots_before,
             "lr": lr,
         }
         record["epochs"].append(metrics)
         if (val["accuracy"], -val["loss"]) > best_key:
             best_key, best_epoch = (val["accuracy"], -val["loss"]), epoch
             best_state = copy.deepcopy(head.state_dict())
-        _update_totals(record, executor, started)
+        _update_totals(record, count, started)
         write_record(record, runs_dir)
         on_progress(Progress("train", epoch, cfg.epochs, steps, steps, record["epochs"]))
 
     head.load_state_dict(best_state)
     test = evaluate_head(head, splits["test"])
-    _update_totals(record, executor, started)
+    _update_totals(record, count, started)
     record["best"] = {"epoch": best_epoch, "val_acc": best_key[0], "val_loss": -best_key[1]}
     record["test"] = {
         "accuracy": test["accuracy"], "top1_error": test["top1_error"], "loss": test["loss"],
         "confusion": test["confusion"], "n": len(splits["test"].labels),
         "misclassified": [p for p, guess, truth in zip(splits["test"].paths, test["predictions"], splits["test"].labels.tolist()) if guess != truth],
     }
-    record["executor"] = executor.describe()
+    record["executor"] = executor.describe() if executor is not None else f"classical {cfg.head} head"
     checkpoint = Path(checkpoints_dir) / f"{record['run_id']}.pt"
     save_checkpoint(checkpoint, head, _checkpoint_meta(cfg, record, train_split.features.shape[1]))
     record.update(status="completed", finished=now(), checkpoint=checkpoint.name)
@@ -269,12 +285,8 @@ def _fit(cfg: TrainConfig, record: dict, splits: dict, on_progress, should_stop,
     return record
 
 
-def _update_totals(record: dict, executor, started: float) -> None:
-    record["totals"].update(
-        seconds=round(time.perf_counter() - started, 3),
-        circuits=executor.count.circuits,
-        shots=executor.count.shots,
-    )
+def _update_totals(record: dict, count: ExecutionCount, started: float) -> None:
+    record["totals"].update(seconds=round(time.perf_counter() - started, 3), circuits=count.circuits, shots=count.shots)
 
 
 def _checkpoint_meta(cfg: TrainConfig, record: dict, in_features: int) -> dict:
@@ -288,6 +300,7 @@ def _checkpoint_meta(cfg: TrainConfig, record: dict, in_features: int) -> dict:
         "seed": cfg.seed,
         "n_qubits": cfg.n_qubits,
         "depth": cfg.depth,
+        "head": cfg.head,
         "classes": list(CLASSES),
         "in_features": in_features,
         "transform": asdict(get_info(cfg.backbone).transform),
@@ -316,6 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", default=defaults.backend)
     parser.add_argument("--shots", default="default", type=_parse_shots, help="a count, 'analytic', or 'default' (1024 for qiskit/cirq)")
     parser.add_argument("--noise", default=None, help="a fake IBM device for qiskit.aer noise, e.g. fake_manila")
+    parser.add_argument("--head", default="quantum", choices=list(HEAD_KINDS), help="the dressed circuit, or a classical reference head")
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--lr", type=float, default=defaults.lr)
@@ -332,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     config = TrainConfig(
         backbone=args.backbone, backend=args.backend, shots=args.shots, epochs=args.epochs,
         batch_size=args.batch_size, lr=args.lr, n_qubits=args.qubits, depth=args.depth,
-        seed=args.seed, data_dir=args.data, noise=args.noise,
+        seed=args.seed, data_dir=args.data, noise=args.noise, head=args.head,
     )
     try:
         record = train(config, on_progress=_cli_progress(), runs_dir=args.runs_dir, checkpoints_dir=args.checkpoints_dir)
