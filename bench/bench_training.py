@@ -62,7 +62,17 @@ class ArticleLoopExecutor(CircuitExecutor):
 
 
 def time_steps(executor: CircuitExecutor, features: torch.Tensor, labels: torch.Tensor, steps: int, repeats: int = 3) -> dict:
-    """Median seconds per training step over ``repeats`` runs of ``steps`` steps (after one warm-up step)."""
+    """Median seconds per training step over ``repeats`` runs of ``steps`` steps (after one warm-up step).
+
+    Both paths run as the training loop does, one thread per library (core.train.single_threaded).
+    """
+    from core.train import single_threaded
+
+    with single_threaded():
+        return _time_steps(executor, features, labels, steps, repeats)
+
+
+def _time_steps(executor: CircuitExecutor, features: torch.Tensor, labels: torch.Tensor, steps: int, repeats: int) -> dict:
     torch.manual_seed(0)
     head = DressedQuantumHead(features.shape[1], executor.spec, executor)
     optimizer = torch.optim.Adam(head.parameters(), lr=4e-4)
