@@ -76,12 +76,18 @@ def resolve_shots(name: str, shots: int | str | None = "default") -> int | None:
     return shots
 
 
-def make_device(name: str, wires: int, seed: int | None = None, noise_model: Any = None):
-    """A PennyLane device for backend ``name`` (shots are set per circuit, not here)."""
+def make_device(name: str, wires: int, seed: int | None = None, noise_model: Any = None, analytic: bool = False):
+    """A PennyLane device for backend ``name`` (shots are set per circuit, not here).
+
+    ``analytic`` picks Aer's state-vector backend: its default one estimates
+    expectations from samples even without shots.
+    """
     import pennylane as qml
 
     backend = get_backend(name)
     kwargs: dict[str, Any] = {}
+    if analytic and backend.family == "qiskit" and noise_model is None:
+        kwargs["backend"] = "aer_simulator_statevector"
     if noise_model is not None:
         if not backend.supports_noise:
             raise ValueError(f"backend {name!r} does not take a noise model; use qiskit.aer")

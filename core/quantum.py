@@ -55,7 +55,7 @@ class PennyLaneExecutor(CircuitExecutor):
 
     def __init__(self, backend: str, spec: CircuitSpec, shots: int | str | None = "default", seed: int | None = None, noise_model=None):
         super().__init__(backend, spec, shots, seed)
-        self.device = make_device(backend, spec.n_qubits, seed=seed, noise_model=noise_model)
+        self.device = make_device(backend, spec.n_qubits, seed=seed, noise_model=noise_model, analytic=self.shots is None)
         self.diff_method = self.backend.analytic_diff if self.shots is None else "parameter-shift"
         # parameter-shift refuses broadcast trainable inputs: those run as a batch of tapes
         broadcast = self.diff_method in ("backprop", "adjoint")
