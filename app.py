@@ -1,0 +1,22 @@
+"""Quantum transfer learning dashboard: ``streamlit run app.py``."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+st.set_page_config(page_title="Quantum transfer learning", page_icon="⚛", layout="wide")
+
+from ui.retrain import retrain_panel  # noqa: E402
+from ui.shared import model_picker  # noqa: E402
+
+pages = [
+    st.Page("pages/concepts.py", title="Concepts", icon="📘", default=True, url_path="concepts"),
+    st.Page("pages/explorer.py", title="Circuit explorer", icon="🎛", url_path="explorer"),
+    st.Page("pages/comparison.py", title="Backend comparison", icon="📊", url_path="comparison"),
+    st.Page("pages/predict.py", title="Predict", icon="📷", url_path="predict"),
+]
+navigation = st.navigation(pages)
+st.sidebar.title("⚛ Quantum transfer learning")
+model_picker()
+retrain_panel()
+navigation.run()

@@ -1,0 +1,190 @@
+"""Background retraining: one at a time for the whole machine, in its own process.
+
+A lock file (created with O_EXCL, holding the worker's pid) admits one
+training; a second request is told who holds it. The worker process runs
+:func:`core.train.train` and writes its progress atomically to a status file
+that any page (after a reload too) reads; a cancel-flag file stops it between
+steps. A worker that died leaves a lock and a "running" status with a dead
+pid: both are then reported as failed and the lock is taken over.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.data import PROJECT_ROOT, atomic_write_bytes
+from core.records import now
+
+JOBS_ENV = "QTL_JOBS_DIR"
+
+
+def jobs_dir() -> Path:
+    return Path(os.environ.get(JOBS_ENV, PROJECT_ROOT / "data" / "jobs"))
+
+
+def _paths() -> tuple[Path, Path, Path, Path]:
+    d = jobs_dir()
+    return d / "training.lock", d / "status.json", d / "cancel", d / "worker.log"
+
+
+@dataclass
+class StartResult:
+    started: bool
+    message: str
+
+
+def _pid_alive(pid: object) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie child of this server counts as gone
+        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+        return state != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        value = json.loads(path.read_text())
+        return value if isinstance(value, dict) else None
+    except (OSError, ValueError):
+        return None
+
+
+def _acquire_lock(lock: Path) -> bool:
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            holder = _read_json(lock) or {}
+            if _pid_alive(holder.get("pid")) or time.time() - lock.stat().st_mtime < 5 and not holder:
+                return False
+            lock.unlink(missing_ok=True)  # stale: its worker is gone
+            continue
+        with os.fdopen(fd, "w") as fh:
+            json.dump({"pid": os.getpid(), "since": now()}, fh)
+        return True
+    return False
+
+
+def start_training(config: dict, runs_dir: str | None = None, checkpoints_dir: str | None = None) -> StartResult:
+    """Start a training in a worker process unless one is running; ``config`` holds TrainConfig fields."""
+    from core.train import TrainConfig
+
+    TrainConfig(**config).resolved()  # bad settings fail here, in the request, with their message
+    lock, status, cancel, log = _paths()
+    if not _acquire_lock(lock):
+        current = read_status() or {}
+        return StartResult(False, f"A training is already running ({current.get('label', 'started by another visitor')}); "
+                                  "wait for it to finish or cancel it.")
+    cancel.unlink(missing_ok=True)
+    command = [sys.executable, "-m", "core.jobs", "worker", "--config", json.dumps(config)]
+    if runs_dir:
+        command += ["--runs-dir", str(runs_dir)]
+    if checkpoints_dir:
+        command += ["--checkpoints-dir", str(checkpoints_dir)]
+    label = f"{config.get('backbone', 'efficientnet_lite0')} + {config.get('backend', 'default.qubit')}, {config.get('epochs', 30)} epochs"
+    _write_status(status, {"state": "starting", "label": label, "config": config, "history": [], "started": now()})
+    try:
+        with open(log, "ab") as out:
+            worker = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    except OSError as exc:
+        lock.unlink(missing_ok=True)
+        _write_status(status, {"state": "failed", "label": label, "config": config, "history": [], "error": str(exc)})
+        return StartResult(False, f"The training could not be started: {exc}")
+    atomic_write_bytes(lock, json.dumps({"pid": worker.pid, "since": now(), "label": label}).encode())
+    _write_status(status, {"state": "starting", "label": label, "config": config, "history": [], "started": now(), "pid": worker.pid})
+    return StartResult(True, f"Training started: {label}.")
+
+
+def read_status() -> dict | None:
+    """The last training's status; a "running" one whose worker died reads as failed."""
+    _, status_path, _, _ = _paths()
+    status = _read_json(status_path)
+    if status and status.get("state") in ("starting", "running") and "pid" in status and not _pid_alive(status["pid"]):
+        status = {**status, "state": "failed", "error": status.get("error") or "the training process ended unexpectedly"}
+    return status
+
+
+def is_running() -> bool:
+    status = read_status()
+    return bool(status and status.get("state") in ("starting", "running"))
+
+
+def cancel_training() -> bool:
+    """Ask the running training to stop at its next step; False if none runs."""
+    if not is_running():
+        return False
+    _, _, cancel, _ = _paths()
+    cancel.parent.mkdir(parents=True, exist_ok=True)
+    cancel.touch()
+    return True
+
+
+def _write_status(path: Path, status: dict) -> None:
+    atomic_write_bytes(path, json.dumps({**status, "updated": now()}).encode())
+
+
+def _worker(config: dict, runs_dir: str | None, checkpoints_dir: str | None) -> int:
+    from core.train import Cancelled, Progress, TrainConfig, train
+
+    lock, status_path, cancel, _ = _paths()
+    base = {**(_read_json(status_path) or {}), "pid": os.getpid(), "config": config}
+    last_write = [0.0]
+
+    def on_progress(p: Progress) -> None:
+        if time.monotonic() - last_write[0] < 0.25 and p.phase == "train" and p.step != p.steps:
+            return
+        last_write[0] = time.monotonic()
+        _write_status(status_path, {**base, "state": "running", "phase": p.phase, "epoch": p.epoch, "epochs": p.epochs,
+                                    "step": p.step, "steps": p.steps, "history": list(p.history)})
+
+    kwargs = {k: v for k, v in (("runs_dir", runs_dir), ("checkpoints_dir", checkpoints_dir)) if v}
+    try:
+        record = train(TrainConfig(**config), on_progress=on_progress, should_stop=cancel.exists, **kwargs)
+        _write_status(status_path, {**base, "state": "completed", "run_id": record["run_id"], "history": record["epochs"],
+                                    "test_accuracy": record["test"]["accuracy"], "checkpoint": record["checkpoint"]})
+        return 0
+    except Cancelled:
+        _write_status(status_path, {**base, "state": "cancelled"})
+        return 0
+    except Exception as exc:
+        _write_status(status_path, {**base, "state": "failed", "error": f"{type(exc).__name__}: {exc}"})
+        return 1
+    finally:
+        cancel.unlink(missing_ok=True)
+        lock.unlink(missing_ok=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m core.jobs")
+    sub = parser.add_subparsers(dest="command", required=True)
+    worker = sub.add_parser("worker", help="run one training (started by start_training)")
+    worker.add_argument("--config", required=True)
+    worker.add_argument("--runs-dir")
+    worker.add_argument("--checkpoints-dir")
+    sub.add_parser("status", help="print the last training's status")
+    args = parser.parse_args(argv)
+    if args.command == "status":
+        print(json.dumps(read_status(), indent=1))
+        return 0
+    return _worker(json.loads(args.config), args.runs_dir, args.checkpoints_dir)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

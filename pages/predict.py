@@ -1,0 +1,86 @@
+"""Predict: upload photos or use the camera; see what the hybrid model decides and why."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core.images import ImageError, load_rgb
+from core.quantum import exact_probabilities, sample_counts
+from ui.figures import histogram_figure
+from ui.shared import backbone_available, load_predictor, selected_model
+
+st.title("Predict: mask or no mask?")
+model = selected_model()
+if model is None:
+    st.info("No trained model is available. A maintainer can train one from the sidebar's Retrain panel, "
+            "or run `python -m core.train` (about 30 s with the offline backbone).")
+    st.stop()
+path, meta = model
+ok, why = backbone_available(meta["backbone"])
+if not ok:
+    st.warning(f"This model needs the {meta['backbone']} backbone. {why} Pick a model marked without ⚠ in the sidebar.")
+    st.stop()
+predictor = load_predictor(path)
+spec = predictor.checkpoint.spec
+st.caption(f"Model: {meta['backbone']} features → dressed circuit ({spec.n_qubits} qubits, depth {spec.depth}), trained on "
+           f"{meta['backend']}; test accuracy {meta['metrics'].get('test_accuracy', 0):.1%}. The circuit runs exactly on default.qubit here.")
+
+uploads = st.file_uploader("Photos (JPEG, PNG, WebP, BMP)", type=["jpg", "jpeg", "png", "webp", "bmp"], accept_multiple_files=True)
+camera = st.camera_input("… or take one with the camera")
+inputs = [(u.name, u.getvalue()) for u in uploads or []] + ([("camera", camera.getvalue())] if camera else [])
+show_histogram = st.toggle("Show each image's measurement histogram (1,024 shots on qiskit.aer)", value=True)
+weights = predictor.head.q_params.detach().double().numpy()
+
+
+def show_prediction(name: str, data: bytes) -> None:
+    try:
+        image = load_rgb(data)
+        result = predictor.predict(image)
+    except ImageError as exc:
+        st.error(f"**{name}**: {exc}")
+        return
+    left, right = st.columns([1, 2])
+    left.image(image, caption=name, width="stretch")
+    with right:
+        st.markdown(f"### <span data-testid='prediction'>{result.label}</span> — {result.probability:.1%}", unsafe_allow_html=True)
+        st.progress(result.probabilities["mask"], text=f"mask {result.probabilities['mask']:.1%} · no_mask {result.probabilities['no_mask']:.1%}")
+        table = pd.DataFrame({
+            "qubit": list(range(spec.n_qubits)),
+            "angle into the circuit (rad)": np.round(result.angles, 4),
+            "⟨Z⟩ out of the circuit": np.round(result.expvals, 4),
+        })
+        st.dataframe(table, hide_index=True, width="stretch")
+        st.caption(f"Logits: mask {result.logits[0]:.3f}, no_mask {result.logits[1]:.3f}")
+        if show_histogram:
+            probs = exact_probabilities(spec, np.array(result.angles), weights)
+            counts = sample_counts("qiskit.aer", spec, np.array(result.angles), weights, 1024, seed=0)
+            st.plotly_chart(histogram_figure(counts, probs, spec.n_qubits, "This image's circuit: 1,024 shots vs exact"),
+                            width="stretch", key=f"hist-{name}")
+
+
+for name, data in inputs:
+    with st.container(border=True):
+        show_prediction(name, data)
+
+st.divider()
+st.subheader("Run the test set")
+st.caption("Top-1 error over the 120 held-out test images, as the article reports it, with the misclassified photos.")
+if st.button("Run the test set"):
+    from core.data import default_data_dir
+    from core.train import evaluate_head, load_split_features
+
+    try:
+        with st.spinner("Scoring 120 images …"):
+            split = load_split_features(default_data_dir(), meta["backbone"], "test")
+            result = evaluate_head(predictor.head, split)
+    except (FileNotFoundError, ImageError) as exc:
+        st.error(str(exc))
+    else:
+        wrong = [(p, g, t) for p, g, t in zip(split.paths, result["predictions"], split.labels.tolist()) if g != t]
+        st.metric("top-1 error", f"{result['top1_error']:.2%}", help=f"{len(wrong)} of {len(split.paths)} wrong")
+        st.dataframe(pd.DataFrame(result["confusion"], index=["true mask", "true no_mask"], columns=["pred mask", "pred no_mask"]))
+        if wrong:
+            st.markdown("**Misclassified**")
+            cols = st.columns(4)
+            for i, (p, guess, truth) in enumerate(wrong):
+                cols[i % 4].image(str(p), caption=f"{predictor.classes[truth]} → predicted {predictor.classes[guess]}", width="stretch")

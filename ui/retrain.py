@@ -1,0 +1,96 @@
+"""The sidebar's maintainer-only Retrain panel."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import jobs
+from core.access import check_password, maintainer_secret
+from core.backends import MAX_SHOTS, installed_backends
+from ui.shared import backbone_available, checkpoints_dir, runs_dir
+
+UNLOCKED = "maintainer_unlocked"
+MAX_EPOCHS_UI = 100
+
+
+def _session_key() -> str:
+    try:
+        return st.context.headers.get("X-Forwarded-For") or st.runtime.scriptrunner.get_script_run_ctx().session_id
+    except Exception:
+        return "global"
+
+
+def retrain_panel() -> None:
+    """Nothing at all unless a maintainer secret is configured; a login, then the controls."""
+    secret = maintainer_secret(st.secrets)
+    if not secret:
+        return
+    with st.sidebar.expander("🔧 Maintainer: retrain", expanded=bool(st.session_state.get(UNLOCKED))):
+        if not st.session_state.get(UNLOCKED):
+            with st.form("maintainer_login", clear_on_submit=True):
+                given = st.text_input("Maintainer password", type="password")
+                if st.form_submit_button("Unlock"):
+                    ok, message = check_password(given, secret, key=_session_key())
+                    st.session_state[UNLOCKED] = ok
+                    (st.success if ok else st.error)(message)
+                    if ok:
+                        st.rerun()
+            return
+        _controls()
+        _progress()
+
+
+def _controls() -> None:
+    backbone = st.selectbox("Backbone", ["efficientnet_lite0", "resnet18"], key="rt_backbone")
+    ok, why = backbone_available(backbone)
+    if not ok:
+        st.warning(why)
+    backends = [b.name for b in installed_backends()]
+    backend = st.selectbox("Simulator", backends, key="rt_backend")
+    sampled = backend in ("qiskit.aer", "cirq.simulator")
+    shots = st.number_input("Shots per circuit", 1, MAX_SHOTS, 1024, step=256, disabled=not sampled, key="rt_shots",
+                            help="qiskit.aer and cirq.simulator sample; the PennyLane simulators run analytically.")
+    noise = st.checkbox("NISQ noise (fake IBM Manila)", disabled=backend != "qiskit.aer", key="rt_noise")
+    epochs = st.number_input("Epochs", 1, MAX_EPOCHS_UI, 30, key="rt_epochs")
+    seed = st.number_input("Seed", 0, 10_000, 0, key="rt_seed")
+    running = jobs.is_running()
+    if st.button("Start training", disabled=running or not ok, type="primary", width="stretch"):
+        config = {"backbone": backbone, "backend": backend, "shots": int(shots) if sampled else None,
+                  "noise": "fake_manila" if noise and backend == "qiskit.aer" else None, "epochs": int(epochs), "seed": int(seed)}
+        try:
+            result = jobs.start_training(config, runs_dir=str(runs_dir()), checkpoints_dir=str(checkpoints_dir()))
+        except ValueError as exc:
+            st.error(str(exc))
+        else:
+            (st.success if result.started else st.warning)(result.message)
+    elif running:
+        st.caption("A training is running; one at a time.")
+
+
+@st.fragment(run_every=1.0)
+def _progress() -> None:
+    status = jobs.read_status()
+    if not status:
+        return
+    state = status.get("state")
+    st.markdown(f"**Last training:** {status.get('label', '')} — *{state}*")
+    if state in ("starting", "running"):
+        epochs, epoch = status.get("epochs") or 1, status.get("epoch") or 0
+        steps, step = status.get("steps") or 1, status.get("step") or 0
+        if status.get("phase") == "features":
+            st.progress(min(1.0, step / steps), text=f"Backbone features: {step}/{steps} images")
+        else:
+            done = ((max(epoch, 1) - 1) * steps + step) / (epochs * steps)
+            st.progress(min(1.0, done), text=f"Epoch {max(epoch, 1)}/{epochs}, step {step}/{steps}")
+        if st.button("Cancel training", key="rt_cancel"):
+            jobs.cancel_training()
+    elif state == "failed":
+        st.error(status.get("error", "failed"))
+    elif state == "completed":
+        st.success(f"Done: test accuracy {status.get('test_accuracy', 0):.1%}; the model is in the picker.")
+    history = status.get("history") or []
+    if history:
+        import pandas as pd
+
+        frame = pd.DataFrame(history).set_index("epoch")[["train_acc", "val_acc", "train_loss", "val_loss"]]
+        st.line_chart(frame, height=180)

@@ -1,0 +1,120 @@
+"""Streamlit glue shared by the pages: cached loaders, the model picker, colours."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from core.checkpoints import CHECKPOINTS_DIR
+from core.records import RUNS_DIR
+
+# The article plotted Cirq, Qiskit and PennyLane in blue, orange and green.
+FAMILY_COLOURS = {"cirq": "#1f77b4", "qiskit": "#ff7f0e", "pennylane": "#2ca02c", "classical": "#7f7f7f", "article": "#d62728"}
+MODEL_KEY = "model_path"
+
+
+def runs_dir() -> Path:
+    return Path(os.environ.get("QTL_RUNS_DIR", RUNS_DIR))
+
+
+def checkpoints_dir() -> Path:
+    return Path(os.environ.get("QTL_CHECKPOINTS_DIR", CHECKPOINTS_DIR))
+
+
+def _stamp(directory: Path, pattern: str) -> tuple:
+    """Changes whenever a file in ``directory`` is added, removed or rewritten: the cache key."""
+    return tuple(sorted((p.name, p.stat().st_mtime_ns) for p in directory.glob(pattern))) if directory.is_dir() else ()
+
+
+@st.cache_data(show_spinner=False)
+def _checkpoints(directory: str, stamp: tuple):
+    from core.checkpoints import list_checkpoints
+
+    listing = list_checkpoints(directory)
+    return [(str(c.path), c.label, c.meta) for c in listing.checkpoints], listing.problems
+
+
+def checkpoint_options() -> tuple[list[tuple[str, str, dict]], list[str]]:
+    """(path, label, meta) of every loadable checkpoint, best first, and the skipped files' messages."""
+    directory = checkpoints_dir()
+    return _checkpoints(str(directory), _stamp(directory, "*.pt"))
+
+
+@st.cache_data(show_spinner=False)
+def _runs(directory: str, stamp: tuple):
+    from core.records import load_runs
+
+    loaded = load_runs(directory)
+    return loaded.records, loaded.problems
+
+
+def run_records() -> tuple[list[dict], list[str]]:
+    directory = runs_dir()
+    return _runs(str(directory), _stamp(directory, "*.json"))
+
+
+@st.cache_resource(show_spinner="Loading the backbone …")
+def backbone(name: str):
+    from core.backbones import load_backbone
+
+    return load_backbone(name)
+
+
+@st.cache_resource(show_spinner="Loading the model …")
+def predictor(path: str, mtime: int):
+    from core.checkpoints import load_checkpoint
+    from core.predict import Predictor
+
+    checkpoint = load_checkpoint(path)
+    return Predictor(checkpoint, extractor=backbone(checkpoint.meta["backbone"]))
+
+
+def backbone_available(name: str) -> tuple[bool, str]:
+    """Whether a backbone's weights can be had here, without downloading anything."""
+    if name == "efficientnet_lite0":
+        return True, ""
+    from core.backbones import RESNET18_WEIGHTS_ENV
+
+    if os.environ.get(RESNET18_WEIGHTS_ENV):
+        return True, ""
+    hub = Path(os.environ.get("TORCH_HOME", Path.home() / ".cache" / "torch")) / "hub" / "checkpoints" / "resnet18-f37072fd.pth"
+    if hub.is_file():
+        return True, ""
+    return False, (f"ResNet-18's ImageNet weights are not on this machine (torchvision downloads them on first use; offline, "
+                   f"set {RESNET18_WEIGHTS_ENV}=/path/to/resnet18-f37072fd.pth). The offline backbone efficientnet_lite0 works here.")
+
+
+def quantum_models() -> list[tuple[str, str, dict]]:
+    return [o for o in checkpoint_options()[0] if o[2].get("head", "quantum") == "quantum"]
+
+
+def model_picker() -> None:
+    """The sidebar's model picker, shared by every page through ``st.session_state[MODEL_KEY]``."""
+    options = quantum_models()
+    if not options:
+        st.sidebar.info("No trained model yet. Train one with the Retrain panel below or `python -m core.train`.")
+        st.session_state[MODEL_KEY] = None
+        return
+    paths = [p for p, _, _ in options]
+    labels = {}
+    for path, label, meta in options:
+        ok, _ = backbone_available(meta["backbone"])
+        labels[path] = label if ok else f"⚠ {label} (backbone not available here)"
+    current = st.session_state.get(MODEL_KEY)
+    index = paths.index(current) if current in paths else 0
+    st.session_state[MODEL_KEY] = st.sidebar.selectbox("Model", paths, index=index, format_func=labels.get,
+                                                       help="Trained dressed-circuit models in checkpoints/, best test accuracy first.")
+
+
+def selected_model() -> tuple[str, dict] | None:
+    path = st.session_state.get(MODEL_KEY)
+    for p, _, meta in quantum_models():
+        if p == path:
+            return p, meta
+    return None
+
+
+def load_predictor(path: str):
+    return predictor(path, Path(path).stat().st_mtime_ns)
