@@ -20,6 +20,8 @@ class Backend:
     analytic_diff: str  # gradient method when analytic
     supports_noise: bool
     purpose: str
+    trains: bool = True  # False: inference and exploring only (the reason is in ``purpose``)
+    needs_account: bool = False  # a cloud service: hidden until its credentials are configured
 
     @property
     def installed(self) -> bool:
@@ -61,6 +63,11 @@ def get_backend(name: str) -> Backend:
 def installed_backends() -> list[Backend]:
     """The registered backends whose simulator is importable here."""
     return [b for b in BACKENDS.values() if b.installed]
+
+
+def training_backends() -> list[Backend]:
+    """The installed backends a model can be trained on."""
+    return [b for b in installed_backends() if b.trains]
 
 
 def resolve_shots(name: str, shots: int | str | None = "default") -> int | None:

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from core.backbones import get_info
-from core.backends import resolve_shots
+from core.backends import get_backend, resolve_shots, training_backends
 from core.checkpoints import CHECKPOINTS_DIR, save_checkpoint
 from core.circuit import CircuitSpec
 from core.data import CLASSES, dataset_hash, default_data_dir, list_split
@@ -60,6 +60,10 @@ class TrainConfig:
         """A copy with defaults filled in and every bound checked."""
         cfg = copy.copy(self)
         cfg.shots = resolve_shots(cfg.backend, cfg.shots)
+        backend = get_backend(cfg.backend)
+        if not backend.trains:
+            raise ValueError(f"{cfg.backend} is for {backend.purpose}; train on one of "
+                             f"{', '.join(b.name for b in training_backends())}")
         cfg.data_dir = str(cfg.data_dir or default_data_dir())
         get_info(cfg.backbone)
         CircuitSpec(cfg.n_qubits, cfg.depth)

@@ -6,7 +6,7 @@ import streamlit as st
 
 from core import jobs
 from core.access import check_password, maintainer_secret
-from core.backends import MAX_SHOTS, installed_backends
+from core.backends import MAX_SHOTS, training_backends
 from ui.shared import backbone_available, checkpoints_dir, runs_dir
 
 UNLOCKED = "maintainer_unlocked"
@@ -45,7 +45,7 @@ def _controls() -> None:
     ok, why = backbone_available(backbone)
     if not ok:
         st.warning(why)
-    backends = [b.name for b in installed_backends()]
+    backends = [b.name for b in training_backends()]
     backend = st.selectbox("Simulator", backends, key="rt_backend")
     sampled = backend in ("qiskit.aer", "cirq.simulator")
     shots = st.number_input("Shots per circuit", 1, MAX_SHOTS, 1024, step=256, disabled=not sampled, key="rt_shots",

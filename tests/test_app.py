@@ -1,0 +1,129 @@
+"""The dashboard's pages through Streamlit's AppTest, on a model trained here from the real images."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ["concepts", "explorer", "comparison", "predict"]
+
+
+@pytest.fixture(scope="module")
+def trained(face_mask_410, tmp_path_factory):
+    """A short real training: a checkpoint and a run record in their own folders."""
+    from core.train import TrainConfig, train
+
+    out = tmp_path_factory.mktemp("app")
+    train(TrainConfig(epochs=2, data_dir=str(face_mask_410)), runs_dir=out / "runs", checkpoints_dir=out / "checkpoints")
+    return out
+
+
+@pytest.fixture
+def app_env(trained, face_mask_410, monkeypatch, tmp_path):
+    monkeypatch.setenv("QTL_RUNS_DIR", str(trained / "runs"))
+    monkeypatch.setenv("QTL_CHECKPOINTS_DIR", str(trained / "checkpoints"))
+    monkeypatch.setenv("QTL_DATA", str(face_mask_410))
+    monkeypatch.setenv("QTL_JOBS_DIR", str(tmp_path / "jobs"))
+    monkeypatch.delenv("QTL_MAINTAINER_PASSWORD", raising=False)
+    monkeypatch.chdir(ROOT)
+    return trained
+
+
+def open_page(page: str):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    if page != "concepts":
+        # After a first run, so that st.navigation's custom url_paths are known (and app.py's sidebar runs).
+        at.switch_page(f"pages/{page}.py").run()
+    return at
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders(app_env, page):
+    at = open_page(page)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title, "every page has a title"
+
+
+def test_concepts_page_explains_and_counts(app_env):
+    at = open_page("concepts")
+    text = " ".join(m.value for m in at.markdown)
+    assert "CQ" in " ".join(s.value for s in at.success)
+    assert "13,730 circuits" in text, "the page counts circuits per epoch from the protocol"
+    assert "A′" in text and "D_B" in text
+
+
+def test_explorer_reruns_on_change(app_env):
+    at = open_page("explorer")
+    at.slider[0].set_value(3).run()  # qubits
+    at.slider[1].set_value(2).run()  # depth
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert len(table) == 3 and "exact ⟨Z⟩" in table.columns and "± shot error (1σ)" in table.columns
+
+
+def test_comparison_shows_the_runs_and_the_article(app_env):
+    at = open_page("comparison")
+    summary = at.dataframe[0].value
+    assert list(summary["series"]) == ["default.qubit, analytic"]
+    assert "The article" in " ".join(m.value for m in at.markdown)
+
+
+def test_comparison_without_runs_says_how_to_make_them(app_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("QTL_RUNS_DIR", str(tmp_path / "empty"))
+    at = open_page("comparison")
+    assert "python -m core.experiments" in at.info[0].value
+
+
+def test_predict_a_real_test_image_and_a_bad_file(app_env, face_mask_410):
+    image = next((face_mask_410 / "test" / "no_mask").glob("*.jpg"))
+    at = open_page("predict")
+    at.file_uploader[0].set_value([(image.name, image.read_bytes(), "image/jpeg"), ("broken.jpg", b"", "image/jpeg")]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    verdicts = [m.value for m in at.markdown if "data-testid='prediction'" in m.value]
+    assert len(verdicts) == 1 and ("no_mask" in verdicts[0] or "mask" in verdicts[0])
+    angles = at.dataframe[0].value
+    assert len(angles) == 4 and angles["⟨Z⟩ out of the circuit"].abs().max() <= 1
+    assert any("broken.jpg" in e.value and "empty" in e.value for e in at.error)
+
+
+def test_predict_runs_the_test_set(app_env):
+    at = open_page("predict")
+    at.button[0].click().run()
+    metric = at.metric[0]
+    assert metric.label == "top-1 error" and metric.value.endswith("%")
+
+
+def test_retrain_panel_absent_without_secret_and_locked_with_one(app_env, monkeypatch):
+    at = open_page("concepts")
+    assert not [t for t in at.text_input if "password" in t.label.lower()]
+    monkeypatch.setenv("QTL_MAINTAINER_PASSWORD", "correct horse")
+    at = open_page("concepts")
+    login = [t for t in at.text_input if "password" in t.label.lower()]
+    assert login, "with a secret configured, the panel offers a login"
+    login[0].input("wrong").run()
+    at.button[0].click().run() if at.button else None
+    texts = " ".join(e.value for e in at.error)
+    assert "correct horse" not in json.dumps([m.value for m in at.markdown]) and "correct horse" not in texts
+
+
+def test_bad_files_in_checkpoints_and_runs_are_skipped_with_a_warning(app_env, tmp_path, monkeypatch):
+    import shutil
+
+    runs, checkpoints = tmp_path / "runs", tmp_path / "checkpoints"
+    shutil.copytree(app_env / "runs", runs)
+    shutil.copytree(app_env / "checkpoints", checkpoints)
+    (runs / "half.json").write_text('{"schema": "qtl-run/1", "run')
+    (checkpoints / "evil.pt").write_bytes(b"\x80\x04cos\nsystem\n.")
+    monkeypatch.setenv("QTL_RUNS_DIR", str(runs))
+    monkeypatch.setenv("QTL_CHECKPOINTS_DIR", str(checkpoints))
+    at = open_page("comparison")
+    assert any("half.json" in w.value for w in at.warning)
+    assert at.dataframe[0].value.shape[0] == 1
+    assert os.environ["QTL_CHECKPOINTS_DIR"] == str(checkpoints)
+
