@@ -1,16 +1,17 @@
 """Background retraining: one at a time for the whole machine, in its own process.
 
-A lock file (created with O_EXCL, holding the worker's pid) admits one
-training; a second request is told who holds it. The worker process runs
+An exclusive flock on a lock file, inherited by the worker process, admits
+one training; a second request is told which one runs. The worker process runs
 :func:`core.train.train` and writes its progress atomically to a status file
 that any page (after a reload too) reads; a cancel-flag file stops it between
-steps. A worker that died leaves a lock and a "running" status with a dead
-pid: both are then reported as failed and the lock is taken over.
+steps. A worker that died leaves a "running" status with a dead pid: that
+status reads as failed, and the kernel has already released the lock.
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import subprocess
@@ -20,9 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.data import PROJECT_ROOT, atomic_write_bytes
-from core.records import now
+from core.records import now, process_alive
 
 JOBS_ENV = "QTL_JOBS_DIR"
+STARTING_TIMEOUT_S = 60
 
 
 def jobs_dir() -> Path:
@@ -40,22 +42,6 @@ class StartResult:
     message: str
 
 
-def _pid_alive(pid: object) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie child of this server counts as gone
-        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
-        return state != "Z"
-    except (OSError, IndexError):
-        return True
-
-
 def _read_json(path: Path) -> dict | None:
     try:
         value = json.loads(path.read_text())
@@ -64,21 +50,20 @@ def _read_json(path: Path) -> dict | None:
         return None
 
 
-def _acquire_lock(lock: Path) -> bool:
+def _acquire_lock(lock: Path) -> int | None:
+    """An fd holding an exclusive flock on ``lock``, or None if a training holds it.
+
+    The worker inherits the fd, so the kernel releases the lock when the worker
+    ends, however it ends: there is never a stale lock to clean up.
+    """
     lock.parent.mkdir(parents=True, exist_ok=True)
-    for _ in range(2):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            holder = _read_json(lock) or {}
-            if _pid_alive(holder.get("pid")) or time.time() - lock.stat().st_mtime < 5 and not holder:
-                return False
-            lock.unlink(missing_ok=True)  # stale: its worker is gone
-            continue
-        with os.fdopen(fd, "w") as fh:
-            json.dump({"pid": os.getpid(), "since": now()}, fh)
-        return True
-    return False
+    fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
 
 
 def start_training(config: dict, runs_dir: str | None = None, checkpoints_dir: str | None = None) -> StartResult:
@@ -87,12 +72,17 @@ def start_training(config: dict, runs_dir: str | None = None, checkpoints_dir: s
 
     TrainConfig(**config).resolved()  # bad settings fail here, in the request, with their message
     lock, status, cancel, log = _paths()
-    if not _acquire_lock(lock):
+    lock_fd = _acquire_lock(lock)
+    deadline = time.monotonic() + 5.0
+    while lock_fd is None and not is_running() and time.monotonic() < deadline:
+        time.sleep(0.1)  # the last worker has written its final status and is exiting
+        lock_fd = _acquire_lock(lock)
+    if lock_fd is None:
         current = read_status() or {}
         return StartResult(False, f"A training is already running ({current.get('label', 'started by another visitor')}); "
                                   "wait for it to finish or cancel it.")
     cancel.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "core.jobs", "worker", "--config", json.dumps(config)]
+    command = [sys.executable, "-m", "core.jobs", "worker", "--config", json.dumps(config), "--lock-fd", str(lock_fd)]
     if runs_dir:
         command += ["--runs-dir", str(runs_dir)]
     if checkpoints_dir:
@@ -101,12 +91,13 @@ def start_training(config: dict, runs_dir: str | None = None, checkpoints_dir: s
     _write_status(status, {"state": "starting", "label": label, "config": config, "history": [], "started": now()})
     try:
         with open(log, "ab") as out:
-            worker = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            worker = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                      start_new_session=True, pass_fds=(lock_fd,))
     except OSError as exc:
-        lock.unlink(missing_ok=True)
         _write_status(status, {"state": "failed", "label": label, "config": config, "history": [], "error": str(exc)})
         return StartResult(False, f"The training could not be started: {exc}")
-    atomic_write_bytes(lock, json.dumps({"pid": worker.pid, "since": now(), "label": label}).encode())
+    finally:
+        os.close(lock_fd)  # the worker holds its own copy until it exits
     _write_status(status, {"state": "starting", "label": label, "config": config, "history": [], "started": now(), "pid": worker.pid})
     return StartResult(True, f"Training started: {label}.")
 
@@ -115,9 +106,18 @@ def read_status() -> dict | None:
     """The last training's status; a "running" one whose worker died reads as failed."""
     _, status_path, _, _ = _paths()
     status = _read_json(status_path)
-    if status and status.get("state") in ("starting", "running") and "pid" in status and not _pid_alive(status["pid"]):
+    if status and status.get("state") in ("starting", "running") and _worker_gone(status, status_path):
         status = {**status, "state": "failed", "error": status.get("error") or "the training process ended unexpectedly"}
     return status
+
+
+def _worker_gone(status: dict, status_path: Path) -> bool:
+    if "pid" in status:
+        return not process_alive(status["pid"])
+    try:  # no pid yet: the server died while starting the worker
+        return time.time() - status_path.stat().st_mtime > STARTING_TIMEOUT_S
+    except OSError:
+        return True
 
 
 def is_running() -> bool:
@@ -139,10 +139,10 @@ def _write_status(path: Path, status: dict) -> None:
     atomic_write_bytes(path, json.dumps({**status, "updated": now()}).encode())
 
 
-def _worker(config: dict, runs_dir: str | None, checkpoints_dir: str | None) -> int:
+def _worker(config: dict, runs_dir: str | None, checkpoints_dir: str | None, lock_fd: int | None = None) -> int:
     from core.train import Cancelled, Progress, TrainConfig, train
 
-    lock, status_path, cancel, _ = _paths()
+    _, status_path, cancel, _ = _paths()
     base = {**(_read_json(status_path) or {}), "pid": os.getpid(), "config": config}
     last_write = [0.0]
 
@@ -167,7 +167,8 @@ def _worker(config: dict, runs_dir: str | None, checkpoints_dir: str | None) -> 
         return 1
     finally:
         cancel.unlink(missing_ok=True)
-        lock.unlink(missing_ok=True)
+        if lock_fd is not None:
+            os.close(lock_fd)  # after the final status: the next training may start now
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -177,12 +178,13 @@ def main(argv: list[str] | None = None) -> int:
     worker.add_argument("--config", required=True)
     worker.add_argument("--runs-dir")
     worker.add_argument("--checkpoints-dir")
+    worker.add_argument("--lock-fd", type=int, help="the inherited fd holding the training lock")
     sub.add_parser("status", help="print the last training's status")
     args = parser.parse_args(argv)
     if args.command == "status":
         print(json.dumps(read_status(), indent=1))
         return 0
-    return _worker(json.loads(args.config), args.runs_dir, args.checkpoints_dir)
+    return _worker(json.loads(args.config), args.runs_dir, args.checkpoints_dir, args.lock_fd)
 
 
 if __name__ == "__main__":

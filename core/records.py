@@ -108,13 +108,14 @@ def load_runs(runs_dir: str | os.PathLike = RUNS_DIR) -> LoadedRuns:
         except RecordError as exc:
             problems.append(str(exc))
             continue
-        if record["status"] == "running" and not _process_alive(record.get("pid")):
+        if record["status"] == "running" and not process_alive(record.get("pid")):
             record = {**record, "status": "failed", "error": "the training process ended without finishing the run"}
         records.append(record)
     return LoadedRuns(records, problems)
 
 
-def _process_alive(pid: Any) -> bool:
+def process_alive(pid: Any) -> bool:
+    """Whether process ``pid`` runs on this machine; a zombie (exited, not yet reaped) counts as gone."""
     if not isinstance(pid, int) or pid <= 0:
         return False
     try:
@@ -123,7 +124,10 @@ def _process_alive(pid: Any) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def library_versions() -> dict[str, str]:

@@ -15,6 +15,13 @@ records, problems = run_records()
 for problem in problems:
     st.warning(f"Skipped a run record: {problem}")
 done = [r for r in records if r["status"] == "completed"]
+unfinished = [r for r in records if r["status"] != "completed"]
+if unfinished:
+    with st.expander(f"{len(unfinished)} run(s) did not finish (not in the charts)", expanded=any(r["status"] == "failed" for r in unfinished)):
+        st.dataframe(pd.DataFrame([{
+            "run": r["run_id"], "status": r["status"], "epochs done": f"{len(r['epochs'])}/{r['config']['epochs']}",
+            "why": r.get("error") or "", "started": r.get("created", ""),
+        } for r in unfinished]), hide_index=True, width="stretch")
 if not done:
     st.info("No finished runs in `data/runs/` yet. Make them with `python -m core.experiments` (all simulators, 3 seeds) "
             "or one at a time with `python -m core.train --backend qiskit.aer --epochs 30`, or with the Retrain panel.")
