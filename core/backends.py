@@ -13,8 +13,8 @@ MAX_SHOTS = 100_000
 class Backend:
     name: str  # registry key, shown to users
     label: str
-    family: str  # "pennylane" | "qiskit" | "cirq": the article's colour groups
-    device_name: str  # PennyLane device short name
+    family: str  # "pennylane" | "qiskit" | "cirq" | "qsharp": the article's colour groups
+    device_name: str  # PennyLane device short name; "" for a backend run outside PennyLane
     module: str  # what must be importable
     default_shots: int | None  # None = analytic by default
     analytic_diff: str  # gradient method when analytic
@@ -46,6 +46,20 @@ BACKENDS: dict[str, Backend] = {
         Backend(
             "cirq.simulator", "Cirq simulator (Google)", "cirq", "cirq.simulator", "cirq",
             1024, "parameter-shift", False, "training, inference, exploring",
+        ),
+        Backend(
+            # OpenQASM 3 (core/qasm.py) on the QDK's simulator, in core/qsharp_backend.py; sampled only
+            "qsharp", "Microsoft Q# simulator (QDK)", "qsharp", "", "qdk", 1024, "", False,
+            "inference and exploring (not training: a 30-epoch run needs 412,020 circuits with its "
+            "parameter-shift gradients, about 46 hours at the 0.4 s a 1,024-shot circuit takes)",
+            trains=False,
+        ),
+        Backend(
+            # a real IBM device through Qiskit Runtime (core/ibm.py, ui/ibm_panel.py): jobs queue, are sent once and cached
+            "ibm.quantum", "IBM Quantum (cloud QPU)", "qiskit", "", "qiskit_ibm_runtime", 1024, "", False,
+            "exploring and test-set evaluation on a real IBM device (not training: every job waits in the "
+            "device's queue, and a 30-epoch run's 412,020 circuits would need far more QPU time than an account has)",
+            trains=False, needs_account=True,
         ),
     ]
 }
@@ -92,6 +106,9 @@ def make_device(name: str, wires: int, seed: int | None = None, noise_model: Any
     import pennylane as qml
 
     backend = get_backend(name)
+    if not backend.device_name:
+        raise ValueError(f"backend {name!r} is not a PennyLane device: run it through core.quantum "
+                         "(sample_counts, make_executor)")
     kwargs: dict[str, Any] = {}
     if analytic and backend.family == "qiskit" and noise_model is None:
         kwargs["backend"] = "aer_simulator_statevector"

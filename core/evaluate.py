@@ -1,6 +1,9 @@
 """Evaluate a checkpoint on a data set's test split.
 
-``python -m core.evaluate checkpoints/NAME.pt --data DIR [--backend B --shots N]``
+``python -m core.evaluate checkpoints/NAME.pt --data DIR [--backend B --shots N --seed S]``
+
+With ``--backend`` the circuit runs on another simulator than it was trained
+on, e.g. ``--backend qsharp --shots 1024``: <Z> estimated from the counts.
 """
 
 from __future__ import annotations
@@ -14,13 +17,16 @@ from core.quantum import make_executor
 from core.train import evaluate_head, load_split_features
 
 
-def evaluate_checkpoint(path: str, data_dir: str | None = None, backend: str | None = None, shots="default", split: str = "test") -> dict:
-    """Top-1 error, accuracy and confusion matrix of a checkpoint on one split."""
+def evaluate_checkpoint(
+    path: str, data_dir: str | None = None, backend: str | None = None, shots="default", split: str = "test",
+    seed: int | None = None,
+) -> dict:
+    """Top-1 error, accuracy and confusion matrix of a checkpoint on one split (``seed``: sampled backends)."""
     checkpoint = load_checkpoint(path)
     backend = backend or checkpoint.meta["backend"]
     if shots == "default" and backend == checkpoint.meta["backend"]:
         shots = checkpoint.meta.get("shots")
-    executor = make_executor(backend, checkpoint.spec, shots=shots)
+    executor = make_executor(backend, checkpoint.spec, shots=shots, seed=seed)
     head = checkpoint.build_head(executor)
     features = load_split_features(data_dir or default_data_dir(), checkpoint.meta["backbone"], split)
     result = evaluate_head(head, features)
@@ -45,10 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", default=None, help="run the circuit on another backend than it was trained on")
     parser.add_argument("--shots", default="default")
     parser.add_argument("--split", default="test", choices=["train", "val", "test"])
+    parser.add_argument("--seed", type=int, default=None, help="seed of a sampled backend's shots")
     args = parser.parse_args(argv)
     shots = args.shots if args.shots == "default" else (None if args.shots in ("0", "analytic") else int(args.shots))
     try:
-        result = evaluate_checkpoint(args.checkpoint, args.data, args.backend, shots, args.split)
+        result = evaluate_checkpoint(args.checkpoint, args.data, args.backend, shots, args.split, args.seed)
     except (CheckpointError, FileNotFoundError, ValueError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

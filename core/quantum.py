@@ -8,12 +8,14 @@ tapes when sampled with shots.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
 
-from core.backends import get_backend, make_device, resolve_shots
+from core.backends import MAX_SHOTS, get_backend, make_device, resolve_shots
 from core.circuit import CircuitSpec, circuit_tape, make_qnode
 
 
@@ -108,10 +110,15 @@ def make_executor(
 
     ``noise`` names a fake IBM device (qiskit.aer only). ``fast=False`` gives
     the plain PennyLane path, the reference the fast executors are tested against.
+    ``qsharp`` always runs on Microsoft's QDK simulator, forward only (no training).
     """
     shots = resolve_shots(backend, shots)
     if noise and not get_backend(backend).supports_noise:
         raise ValueError(f"backend {backend!r} does not take a noise model; use qiskit.aer")
+    if get_backend(backend).family == "qsharp":
+        from core.qsharp_backend import QSharpExecutor
+
+        return QSharpExecutor(spec, shots, seed)
     if not fast:
         return PennyLaneExecutor(backend, spec, shots=shots, seed=seed, noise_model=_noise_model(noise))
     from core import fast as fast_paths
@@ -157,33 +164,66 @@ def _noise_model(noise: str | None):
     return NoiseModel.from_backend(fake_backend(noise))
 
 
-def exact_probabilities(spec: CircuitSpec, angles, weights) -> np.ndarray:
+def check_parameters(spec: CircuitSpec, angles: Any, weights: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``angles`` (n,) or (batch, n) and ``weights`` (depth, n) as finite float arrays, else a ValueError saying what is wrong."""
+    if not isinstance(spec, CircuitSpec):
+        raise ValueError(f"spec must be a CircuitSpec, got {type(spec).__name__}")
+    checked = []
+    for name, value, shape in (("angles", angles, (spec.n_qubits,)), ("weights", weights, spec.weight_shape)):
+        try:
+            array = np.asarray(value, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name} must be numbers, got {value!r:.80}") from exc
+        batched = name == "angles" and array.ndim == 2 and array.shape[1:] == shape  # (batch, n): broadcast
+        if array.shape != shape and not batched:
+            raise ValueError(f"{name} must have shape {shape} for {spec.n_qubits} qubits and depth {spec.depth}, got {array.shape}")
+        if not np.isfinite(array).all():
+            raise ValueError(f"{name} must be finite numbers (no NaN or infinity), got {array.tolist()}")
+        checked.append(array)
+    return checked[0], checked[1]
+
+
+def check_shots(shots: Any) -> int:
+    """A shot count: a whole number from 1 to MAX_SHOTS, else a ValueError that says so."""
+    if isinstance(shots, bool) or not isinstance(shots, numbers.Integral) or not 1 <= shots <= MAX_SHOTS:
+        raise ValueError(f"shots must be a whole number between 1 and {MAX_SHOTS}, got {shots!r}")
+    return int(shots)
+
+
+def exact_probabilities(spec: CircuitSpec, angles: Any, weights: Any) -> np.ndarray:
     """Exact bitstring probabilities (2**n,), wire 0 as the leftmost bit, from default.qubit."""
     import pennylane as qml
 
+    angles, weights = check_parameters(spec, angles, weights)
     qnode = _single_qnode("default.qubit", spec, lambda: qml.probs(wires=range(spec.n_qubits)), None, None, None)
-    return np.asarray(qnode(np.asarray(angles, dtype=float), np.asarray(weights, dtype=float)))
+    return np.asarray(qnode(angles, weights))
 
 
-def statevector(spec: CircuitSpec, angles, weights) -> np.ndarray:
+def statevector(spec: CircuitSpec, angles: Any, weights: Any) -> np.ndarray:
     """The final state's amplitudes (2**n,), from default.qubit."""
     import pennylane as qml
 
+    angles, weights = check_parameters(spec, angles, weights)
     qnode = _single_qnode("default.qubit", spec, qml.state, None, None, None)
-    return np.asarray(qnode(np.asarray(angles, dtype=float), np.asarray(weights, dtype=float)))
+    return np.asarray(qnode(angles, weights))
 
 
 def sample_counts(
-    backend: str, spec: CircuitSpec, angles, weights, shots: int, seed: int | None = None, noise: str | None = None
+    backend: str, spec: CircuitSpec, angles: Any, weights: Any, shots: int, seed: int | None = None, noise: str | None = None
 ) -> dict[str, int]:
     """Measured bitstring counts (wire 0 leftmost) from ``shots`` runs on ``backend``."""
     import pennylane as qml
 
-    shots = resolve_shots(backend, shots)
-    if shots is None:
-        raise ValueError("sample_counts needs a shot count")
+    angles, weights = check_parameters(spec, angles, weights)
+    shots = resolve_shots(backend, check_shots(shots))
+    if get_backend(backend).family == "qsharp":
+        if noise:
+            raise ValueError(f"backend {backend!r} does not take a noise model; use qiskit.aer")
+        from core import qsharp_backend
+
+        return qsharp_backend.sample_counts(spec, angles, weights, shots, seed)
     qnode = _single_qnode(backend, spec, lambda: qml.counts(wires=range(spec.n_qubits)), shots, seed, noise)
-    counts = qnode(np.asarray(angles, dtype=float), np.asarray(weights, dtype=float))
+    counts = qnode(angles, weights)
     return {str(k): int(v) for k, v in counts.items()}
 
 

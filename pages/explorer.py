@@ -10,6 +10,7 @@ from core.circuit import MAX_DEPTH, MAX_QUBITS, CircuitSpec
 from core.images import ImageError
 from core.quantum import exact_probabilities, expvals_from_counts, sample_counts, statevector
 from ui.figures import circuit_figure, histogram_figure
+from ui.ibm_panel import ibm_panel
 from ui.shared import load_predictor, selected_model
 
 st.title("Circuit explorer")
@@ -20,7 +21,7 @@ with left:
     n_qubits = st.slider("Qubits", 1, MAX_QUBITS, 4)
     depth = st.slider("Depth (entangling + RY layers)", 0, MAX_DEPTH, 6)
     spec = CircuitSpec(n_qubits, depth)
-    backend = st.selectbox("Simulator", [b.name for b in installed_backends()], index=2 if n_qubits else 0)
+    backend = st.selectbox("Simulator", [b.name for b in installed_backends() if not b.needs_account], index=2 if n_qubits else 0)
     sampled = st.toggle("Measure with shots", value=True)
     shots = st.number_input("Shots", 1, MAX_SHOTS, 1024, step=256, disabled=not sampled)
     noise = st.toggle("NISQ noise (fake IBM Manila, qiskit.aer)", value=False, disabled=backend != "qiskit.aer" or not sampled or n_qubits > 5)
@@ -84,3 +85,6 @@ with right:
 
 st.subheader("The circuit")
 st.pyplot(circuit_figure(spec, tuple(np.round(angles, 2)), tuple(np.round(weights, 2).ravel())), width="stretch")
+
+st.subheader("On a real IBM quantum computer")
+ibm_panel(spec, angles, weights, int(shots))

@@ -7,9 +7,11 @@ import streamlit as st
 from core.images import ImageError, load_rgb
 from core.quantum import exact_probabilities, sample_counts
 from ui.figures import histogram_figure
-from ui.shared import backbone_available, load_predictor, selected_model
+from ui.shared import backbone_available, checkpoint_options, load_predictor, selected_model
 
 st.title("Predict: mask or no mask?")
+for problem in checkpoint_options()[1]:
+    st.warning(f"Skipped a file in checkpoints/: {problem}")
 model = selected_model()
 if model is None:
     st.info("No trained model is available. A maintainer can train one from the sidebar's Retrain panel, "

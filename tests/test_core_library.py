@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 
 from core.backbones import BackboneUnavailable, load_backbone
-from core.backends import BACKENDS, installed_backends, resolve_shots
+from core.backends import BACKENDS, installed_backends, resolve_shots, training_backends
 from core.circuit import CircuitSpec, circuit_ops, draw_text, entangling_pairs, symbolic_ops
 from core.data import FetchError, dataset_hash, fetch, list_split, manifest_hash, read_manifest
 from core.images import ImageError, load_rgb
@@ -82,7 +82,8 @@ def test_circuit_shape_and_bounds():
 
 
 def test_registry_and_shots():
-    assert list(BACKENDS) == ["default.qubit", "lightning.qubit", "qiskit.aer", "cirq.simulator"]
+    assert list(BACKENDS) == ["default.qubit", "lightning.qubit", "qiskit.aer", "cirq.simulator", "qsharp", "ibm.quantum"]
+    assert [b.name for b in training_backends()] == ["default.qubit", "lightning.qubit", "qiskit.aer", "cirq.simulator"]
     assert {b.name for b in installed_backends()} == set(BACKENDS)
     assert resolve_shots("qiskit.aer") == 1024 and resolve_shots("cirq.simulator") == 1024
     assert resolve_shots("default.qubit") is None and resolve_shots("qiskit.aer", 0) is None
@@ -92,7 +93,7 @@ def test_registry_and_shots():
         resolve_shots("ibm.nonexistent")
 
 
-@pytest.mark.parametrize("backend", list(BACKENDS))
+@pytest.mark.parametrize("backend", [n for n, b in BACKENDS.items() if b.device_name])
 def test_pennylane_devices_agree_on_expvals_and_gradients(backend):
     """Through each plugin's PennyLane device: <Z> to 1e-5, gradients to 1e-5 (analytic)."""
     from core.quantum import PennyLaneExecutor

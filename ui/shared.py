@@ -11,7 +11,7 @@ from core.checkpoints import CHECKPOINTS_DIR
 from core.records import RUNS_DIR
 
 # The article plotted Cirq, Qiskit and PennyLane in blue, orange and green.
-FAMILY_COLOURS = {"cirq": "#1f77b4", "qiskit": "#ff7f0e", "pennylane": "#2ca02c", "classical": "#7f7f7f", "article": "#d62728"}
+FAMILY_COLOURS = {"cirq": "#1f77b4", "qiskit": "#ff7f0e", "pennylane": "#2ca02c", "qsharp": "#9467bd", "classical": "#7f7f7f", "article": "#d62728"}
 MODEL_KEY = "model_path"
 
 

@@ -1,0 +1,107 @@
+"""The IBM Quantum section: send the explorer's circuit (or a test-set evaluation) to a real device, once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from core import ibm
+from core.circuit import CircuitSpec
+from core.quantum import exact_probabilities
+from ui.figures import histogram_figure
+
+
+def _connection() -> ibm.Connection | None:
+    return ibm.connection(st.secrets)
+
+
+def _mode_banner(conn: ibm.Connection) -> None:
+    if conn.mode == "local":
+        st.warning(f"**{ibm.LOCAL_LABEL.capitalize()}**: `{conn.backend}` from qiskit-ibm-runtime, simulated here "
+                   f"with its calibrated noise. Unset `{ibm.LOCAL_ENV}` to use the real account.")
+    else:
+        st.caption(f"Jobs go to IBM Quantum ({conn.backend or 'the least busy device'}) on the maintainer's account. "
+                   "Each circuit is sent once; its result is kept and shown to everyone.")
+
+
+def _job_summary(record: ibm.JobRecord) -> None:
+    status = record.status if record.queue_position is None else f"{record.status} (#{record.queue_position} in queue)"
+    left, middle, right = st.columns(3)
+    left.metric("backend", record.backend)
+    middle.metric("status", status)
+    right.metric("shots", f"{record.shots:,}")
+    st.caption(f"Job id `{record.job_id}` · submitted {record.submitted} UTC"
+               + (f" · {record.elapsed_s:.1f} s to the result" if record.elapsed_s is not None else "")
+               + (" · " + ibm.LOCAL_LABEL if record.mode == "local" else ""))
+    if record.transpiled:
+        t = record.transpiled
+        ops = ", ".join(f"{n} {k}" for k, n in t["ops"].items() if k not in ("barrier", "measure"))
+        st.caption(f"On the device: physical qubits {t['physical_qubits']}, depth {t['depth']} ({ops}).")
+    if record.error:
+        st.error(f"The job ended with {record.status}: {record.error}")
+    elif not record.final:
+        st.info("Queued on IBM Quantum: rerun the page or press *Check again* (status is asked for at most every "
+                f"{ibm.REFRESH_S:.0f} s; the job is never sent twice).")
+        st.button("Check again", key=f"ibm-refresh-{record.key}")
+
+
+def ibm_panel(spec: CircuitSpec, angles: Any, weights: Any, shots: int = 1024) -> None:
+    """The circuit explorer's IBM Quantum section for this circuit."""
+    st.subheader("Run it on IBM Quantum")
+    conn = _connection()
+    if conn is None:
+        st.info(ibm.how_to_enable())
+        return
+    _mode_banner(conn)
+    try:
+        record = ibm.cached_circuit(spec, angles, weights, shots, conn=conn)
+        if record is None and st.button("Send to IBM Quantum", type="primary",
+                                        help=f"{spec.n_qubits} qubits, depth {spec.depth}, {shots:,} shots; sent once"):
+            with st.spinner("Transpiling for the device and submitting …"):
+                record = ibm.submit_circuit(spec, angles, weights, shots, conn=conn)
+    except (ibm.IBMError, ValueError) as exc:
+        st.error(str(exc))
+        return
+    except Exception as exc:  # e.g. the circuit needs more qubits than the device has
+        st.error(f"Could not run this circuit on {conn.backend or 'IBM Quantum'}: {type(exc).__name__}: {exc}")
+        return
+    if record is None:
+        st.caption("Not sent yet: this exact circuit (angles, weights, shots) has no job.")
+        return
+    _job_summary(record)
+    if record.done:
+        probs = exact_probabilities(spec, np.asarray(angles, dtype=float), np.asarray(weights, dtype=float))
+        title = f"{record.backend}: measured vs exact (job {record.job_id[:8]}…)"
+        st.plotly_chart(histogram_figure(record.histogram, probs, spec.n_qubits, title), width="stretch",
+                        key=f"ibm-hist-{record.key}")
+
+
+def ibm_evaluation_panel(checkpoint_path: str, data_dir: str | None = None, limit: int | None = None, shots: int = 1024) -> None:
+    """Test-set top-1 error of a checkpoint with its circuit run on IBM Quantum (one batched job, sent once)."""
+    from core.checkpoints import CheckpointError, load_checkpoint
+
+    st.subheader("Test set on IBM Quantum")
+    conn = _connection()
+    if conn is None:
+        st.info(ibm.how_to_enable())
+        return
+    _mode_banner(conn)
+    try:
+        checkpoint = load_checkpoint(checkpoint_path)
+        record = ibm.evaluate_test_set(checkpoint, data_dir, limit, shots, conn=conn, submit=False)
+        if record is None and st.button("Send the test set to IBM Quantum", help="all images' circuits in ONE job; sent once"):
+            with st.spinner("Submitting the test set as one job …"):
+                record = ibm.evaluate_test_set(checkpoint, data_dir, limit, shots, conn=conn)
+    except (ibm.IBMError, CheckpointError, ValueError, FileNotFoundError) as exc:
+        st.error(str(exc))
+        return
+    if record is None:
+        return
+    _job_summary(record)
+    if record.metrics:
+        n = len(record.inputs["labels"])
+        left, right = st.columns(2)
+        left.metric("top-1 error on the device", f"{record.metrics['top1_error']:.1%}", help=f"{n} images")
+        right.metric("top-1 error, exact simulation", f"{record.inputs['exact_top1_error']:.1%}")
