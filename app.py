@@ -1,4 +1,8 @@
-"""Quantum transfer learning dashboard: ``streamlit run app.py``."""
+"""Quantum transfer learning dashboard: ``streamlit run app.py``.
+
+The pages live in views/, not pages/: a pages/ folder puts Streamlit in its older
+folder mode for a first visit straight to a page URL, which then skips this file.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,10 @@ from ui.retrain import retrain_panel  # noqa: E402
 from ui.shared import model_picker  # noqa: E402
 
 pages = [
-    st.Page("pages/concepts.py", title="Concepts", icon="📘", default=True, url_path="concepts"),
-    st.Page("pages/explorer.py", title="Circuit explorer", icon="🎛", url_path="explorer"),
-    st.Page("pages/comparison.py", title="Backend comparison", icon="📊", url_path="comparison"),
-    st.Page("pages/predict.py", title="Predict", icon="📷", url_path="predict"),
+    st.Page("views/concepts.py", title="Concepts", icon="📘", default=True, url_path="concepts"),
+    st.Page("views/explorer.py", title="Circuit explorer", icon="🎛", url_path="explorer"),
+    st.Page("views/comparison.py", title="Backend comparison", icon="📊", url_path="comparison"),
+    st.Page("views/predict.py", title="Predict", icon="📷", url_path="predict"),
 ]
 navigation = st.navigation(pages)
 st.sidebar.title("⚛ Quantum transfer learning")

@@ -39,7 +39,7 @@ def open_page(page: str):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
     if page != "concepts":
         # After a first run, so that st.navigation's custom url_paths are known (and app.py's sidebar runs).
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"views/{page}.py").run()
     return at
 
 

@@ -142,7 +142,7 @@ def test_explorer_serves_qsharp(trained, face_mask_410, monkeypatch):
     monkeypatch.delenv("QTL_MAINTAINER_PASSWORD", raising=False)
     monkeypatch.chdir(ROOT)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
-    at.switch_page("pages/explorer.py").run()
+    at.switch_page("views/explorer.py").run()
     simulator = next(s for s in at.selectbox if s.label == "Simulator")
     assert "qsharp" in simulator.options
     simulator.set_value("qsharp").run()

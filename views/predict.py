@@ -28,7 +28,7 @@ st.caption(f"Model: {meta['backbone']} features → dressed circuit ({spec.n_qub
            f"{meta['backend']}; test accuracy {meta['metrics'].get('test_accuracy', 0):.1%}. The circuit runs exactly on default.qubit here.")
 
 uploads = st.file_uploader("Photos (JPEG, PNG, WebP, BMP)", type=["jpg", "jpeg", "png", "webp", "bmp"], accept_multiple_files=True)
-camera = st.camera_input("… or take one with the camera")
+camera = st.camera_input("Take a photo") if st.toggle("… or use the camera", help="Your browser asks for permission first.") else None
 inputs = [(u.name, u.getvalue()) for u in uploads or []] + ([("camera", camera.getvalue())] if camera else [])
 show_histogram = st.toggle("Show each image's measurement histogram (1,024 shots on qiskit.aer)", value=True)
 weights = predictor.head.q_params.detach().double().numpy()

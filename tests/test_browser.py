@@ -1,0 +1,100 @@
+"""End to end in a real browser: `streamlit run app.py`, Debian's chromium through Playwright.
+
+Screenshots go to ``$QTL_SCREENSHOT_DIR`` (the README's come from
+``QTL_SCREENSHOT_DIR=docs/screenshots``), else to tests/artifacts/. They never
+show a data-set image: the Predict screenshot uses a drawn test card.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+
+from tools.browser import (
+    CHROMIUM,
+    PAGES,
+    ROOT,
+    launch_chromium,
+    open_page,
+    settle,
+    streamlit_server,
+    switch_page,
+    upload_and_read_prediction,
+)
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).is_file(), reason=f"{CHROMIUM} is missing (apt-get install chromium)")
+
+
+def drawn_card(path: Path) -> Path:
+    """A synthetic picture (no person in it) for the Predict screenshot."""
+    image = Image.new("RGB", (320, 320), (236, 240, 244))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((70, 40, 250, 260), fill=(232, 190, 160))
+    draw.ellipse((115, 110, 140, 135), fill=(40, 40, 40))
+    draw.ellipse((180, 110, 205, 135), fill=(40, 40, 40))
+    draw.rounded_rectangle((95, 165, 225, 240), radius=25, fill=(90, 160, 220))
+    image.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(face_mask_410, tmp_path_factory):
+    (ROOT / "tests" / "artifacts").mkdir(exist_ok=True)
+    jobs = tmp_path_factory.mktemp("jobs")
+    env = {"QTL_DATA": str(face_mask_410), "QTL_JOBS_DIR": str(jobs), "QTL_MAINTAINER_PASSWORD": ""}
+    with streamlit_server(env) as (url, process):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+def test_every_page_and_a_prediction_in_chromium(server, browser, face_mask_410, tmp_path):
+    shots = Path(os.environ.get("QTL_SCREENSHOT_DIR", ROOT / "tests" / "artifacts"))
+    shots.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    open_page(page, server, "concepts", timeout_ms=120_000)
+    for name in PAGES:
+        if name != "concepts":
+            switch_page(page, name, timeout_ms=120_000)
+        assert page.locator("[data-testid='stException']").count() == 0, f"{name} shows an exception"
+        assert page.locator("[data-testid='stSidebarNav']").is_visible()
+        if name != "predict":
+            settle(page)
+            page.screenshot(path=str(shots / f"{name}.png"), full_page=False)
+
+    photo = sorted((face_mask_410 / "test" / "no_mask").glob("*.jpg"))[0]
+    label, _ = upload_and_read_prediction(page, photo, timeout_ms=120_000)
+    assert label == "no_mask", "the shipped models get every no_mask test photo right"
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    open_page(page, server, "predict", timeout_ms=120_000)
+    label, _ = upload_and_read_prediction(page, drawn_card(tmp_path / "drawn-card.png"))
+    assert label in ("mask", "no_mask")
+    settle(page)
+    page.screenshot(path=str(shots / "predict.png"), full_page=True)
+    assert not errors, errors
+
+
+def test_a_bad_upload_gets_a_message_in_chromium(server, browser, tmp_path):
+    page = browser.new_page()
+    open_page(page, server, "predict", timeout_ms=120_000)
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+    page.locator("[data-testid='stFileUploader'] input[type=file]").first.set_input_files(str(broken))
+    message = page.locator("[data-testid='stAlertContentError']").filter(has_text="broken.png")
+    message.first.wait_for(timeout=60_000)
+    assert page.locator("[data-testid='stException']").count() == 0

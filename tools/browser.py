@@ -1,0 +1,112 @@
+"""Start the dashboard on a loopback port and drive it with Debian's chromium through Playwright."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("QTL_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+PAGES = {"concepts": "Concepts", "explorer": "Circuit explorer", "comparison": "Backend comparison", "predict": "Predict"}
+DEFAULT_PAGE = "concepts"  # served at "/"
+TITLES = {"concepts": "Hybrid classical-quantum", "explorer": "Circuit explorer", "comparison": "Backend comparison", "predict": "Predict:"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def streamlit_server(env: dict[str, str] | None = None, timeout_s: float = 120.0) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``streamlit run app.py`` on 127.0.0.1; yields (base URL, process) once its health check answers."""
+    port = free_port()
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1", "--server.port", str(port),
+               "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    log = open(ROOT / "tests" / "artifacts" / f"streamlit-{port}.log", "wb") if (ROOT / "tests" / "artifacts").is_dir() else subprocess.DEVNULL
+    server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if server.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {server.returncode} before it was ready")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                    if answer.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"streamlit did not answer on {url} within {timeout_s:.0f} s")
+            time.sleep(0.25)
+        yield url, server
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        if log is not subprocess.DEVNULL:
+            log.close()
+
+
+def launch_chromium(playwright):
+    """Debian's chromium, never a browser downloaded by Playwright."""
+    if not Path(CHROMIUM).is_file():
+        raise FileNotFoundError(f"{CHROMIUM} is missing: apt-get install chromium")
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+
+
+def wait_until_idle(page, timeout_ms: float = 60_000) -> None:
+    """Until Streamlit has finished the current script run (its 'running' indicator is gone)."""
+    page.wait_for_timeout(150)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.match(/Running|Stop/)",
+        timeout=timeout_ms,
+    )
+
+
+def open_page(page, url: str, name: str, timeout_ms: float = 60_000) -> float:
+    """Load page ``name`` and wait for its title and a finished run; seconds taken."""
+    start = time.perf_counter()
+    page.goto(f"{url}/{'' if name == DEFAULT_PAGE else name}", wait_until="domcontentloaded")
+    page.get_by_role("heading", level=1).filter(has_text=TITLES[name]).first.wait_for(timeout=timeout_ms)
+    wait_until_idle(page, timeout_ms)
+    return time.perf_counter() - start
+
+
+def switch_page(page, name: str, timeout_ms: float = 60_000) -> float:
+    """Click page ``name`` in the sidebar navigation; seconds until its title shows and the run is done."""
+    start = time.perf_counter()
+    page.locator("[data-testid='stSidebarNav'] a").filter(has_text=PAGES[name]).first.click()
+    page.get_by_role("heading", level=1).filter(has_text=TITLES[name]).first.wait_for(timeout=timeout_ms)
+    wait_until_idle(page, timeout_ms)
+    return time.perf_counter() - start
+
+
+def upload_and_read_prediction(page, image: Path, timeout_ms: float = 60_000) -> tuple[str, float]:
+    """Upload ``image`` on the Predict page; (predicted class, seconds until it is shown)."""
+    before = page.locator("[data-testid='prediction']").count()
+    start = time.perf_counter()
+    page.locator("[data-testid='stFileUploader'] input[type=file]").first.set_input_files(str(image))
+    verdict = page.locator("[data-testid='prediction']").nth(before)
+    verdict.wait_for(timeout=timeout_ms)
+    elapsed = time.perf_counter() - start
+    return verdict.inner_text().strip(), elapsed
+
+
+def settle(page, timeout_ms: float = 15_000) -> None:
+    """Until lazily drawn elements (tables, charts) have replaced their grey placeholders."""
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=timeout_ms)
+    page.wait_for_timeout(800)
