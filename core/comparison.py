@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+import sys
 from collections import defaultdict
 
 from core.backends import BACKENDS
@@ -104,3 +105,48 @@ def noise_cost(groups: dict[str, list[dict]]) -> list[dict] | None:
         rows.append({"epoch": n["epoch"], "val_acc_cost": c["val_acc"] - n["val_acc"], "val_loss_cost": n["val_loss"] - c["val_loss"],
                      "train_acc_cost": c["train_acc"] - n["train_acc"]})
     return rows
+
+
+def markdown_table(groups: dict[str, list[dict]]) -> str:
+    """The README's results table: mean ± sd over seeds per series, the article's figures beside them."""
+    from core.article import article_results
+
+    lines = ["| series | seeds | train acc. (epoch 30) % | val. acc. (epoch 30) % | best val. acc. % | test acc. % | s / epoch | circuits / run |",
+             "|---|---|---|---|---|---|---|---|"]
+    order = sorted(summary_rows(groups), key=lambda r: (r["family"] == "classical", r["series"]))
+    for r in order:
+        cells = [f"{r[k]:.2f} ± {r[k + '_sd']:.2f}" for k in ("final_train_acc", "final_val_acc", "best_val_acc", "test_acc")]
+        lines.append(f"| {r['series']} | {len(r['seeds'])} | " + " | ".join(cells)
+                     + f" | {r['seconds_per_epoch']:.2f} ± {r['seconds_per_epoch_sd']:.2f} | {r['circuits']:,} |")
+    article = article_results()
+    final = article["final_train_accuracy"]
+    log = article["qiskit_log"][-1]
+    for backend, name in (("cirq.simulator", "Cirq"), ("qiskit.aer", "Qiskit"), ("default.qubit", "PennyLane")):
+        val = f"{log['val_acc'] * 100:.2f}" if backend == "qiskit.aer" else "—"
+        seconds = f"{article['qiskit_training_seconds'] / 30:.0f}" if backend == "qiskit.aer" else "—"
+        lines.append(f"| the article: {name}, ResNet-18 | 1 | {final[backend] * 100:.2f} | {val} | — | — | {seconds} | — |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    from core.records import RUNS_DIR, load_runs
+
+    parser = argparse.ArgumentParser(prog="python -m core.comparison", description="Summarise the run records as a Markdown table.")
+    parser.add_argument("--runs-dir", default=str(RUNS_DIR))
+    parser.add_argument("--backbone", default="efficientnet_lite0")
+    args = parser.parse_args(argv)
+    loaded = load_runs(args.runs_dir)
+    for problem in loaded.problems:
+        print(f"skipped: {problem}", file=sys.stderr)
+    groups = group(completed(loaded.records, args.backbone))
+    if not groups:
+        print(f"no completed runs for {args.backbone} in {args.runs_dir}: run python -m core.experiments", file=sys.stderr)
+        return 1
+    print(markdown_table(groups))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

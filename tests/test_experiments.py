@@ -77,3 +77,21 @@ def test_qpu_circuits_match_a_shot_runs_record():
     assert counts["per_epoch"] == 13730
     assert counts["training"] == 412020
     json.dumps(counts)
+
+
+def test_a_shipped_default_qubit_run_reproduces_from_its_seed(face_mask_410, tmp_path):
+    """The first epochs of a shipped 30-epoch record, rerun from its configuration and seed."""
+    from dataclasses import fields
+
+    from core.records import RUNS_DIR
+    from core.train import TrainConfig, train
+
+    shipped = read_record(RUNS_DIR / "exp-efficientnet_lite0-default.qubit-analytic-e30-s1.json")
+    names = {f.name for f in fields(TrainConfig)}
+    config = TrainConfig(**{k: v for k, v in shipped["config"].items() if k in names})
+    config.epochs, config.data_dir = 3, str(face_mask_410)
+    rerun = train(config, runs_dir=tmp_path / "runs", checkpoints_dir=tmp_path / "checkpoints")
+    for mine, theirs in zip(rerun["epochs"], shipped["epochs"][:3], strict=True):
+        assert (mine["train_acc"], mine["val_acc"], mine["circuits"]) == (theirs["train_acc"], theirs["val_acc"], theirs["circuits"])
+        assert mine["train_loss"] == pytest.approx(theirs["train_loss"], abs=1e-6)
+        assert mine["val_loss"] == pytest.approx(theirs["val_loss"], abs=1e-6)
