@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,12 +90,11 @@ def resolve_shots(name: str, shots: int | str | None = "default") -> int | None:
     backend = get_backend(name)
     if shots == "default":
         return backend.default_shots
-    if shots in (None, 0):
+    if shots is None or (shots == 0 and not isinstance(shots, bool)):
         return None
-    shots = int(shots)
-    if not 1 <= shots <= MAX_SHOTS:
-        raise ValueError(f"shots must be between 1 and {MAX_SHOTS}, got {shots}")
-    return shots
+    if isinstance(shots, bool) or not isinstance(shots, numbers.Integral) or not 1 <= shots <= MAX_SHOTS:
+        raise ValueError(f"shots must be a whole number between 1 and {MAX_SHOTS}, got {shots!r}")
+    return int(shots)
 
 
 def make_device(name: str, wires: int, seed: int | None = None, noise_model: Any = None, analytic: bool = False):

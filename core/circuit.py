@@ -11,6 +11,7 @@ written down exactly once.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,10 +30,12 @@ class CircuitSpec:
     depth: int = 6
 
     def __post_init__(self) -> None:
-        if not 1 <= self.n_qubits <= MAX_QUBITS:
-            raise ValueError(f"n_qubits must be between 1 and {MAX_QUBITS}, got {self.n_qubits}")
-        if not 0 <= self.depth <= MAX_DEPTH:
-            raise ValueError(f"depth must be between 0 and {MAX_DEPTH}, got {self.depth}")
+        # plain ints only (numpy integers are converted): no floats, bools, strings or None
+        for name, low, high in (("n_qubits", 1, MAX_QUBITS), ("depth", 0, MAX_DEPTH)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value <= high:
+                raise ValueError(f"{name} must be a whole number between {low} and {high}, got {value!r}")
+            object.__setattr__(self, name, int(value))
 
     @property
     def n_params(self) -> int:

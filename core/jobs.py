@@ -70,7 +70,7 @@ def start_training(config: dict, runs_dir: str | None = None, checkpoints_dir: s
     """Start a training in a worker process unless one is running; ``config`` holds TrainConfig fields."""
     from core.train import TrainConfig
 
-    TrainConfig(**config).resolved()  # bad settings fail here, in the request, with their message
+    TrainConfig.from_dict(config).resolved()  # bad settings fail here, in the request, with their message
     lock, status, cancel, log = _paths()
     lock_fd = _acquire_lock(lock)
     deadline = time.monotonic() + 5.0
@@ -155,7 +155,7 @@ def _worker(config: dict, runs_dir: str | None, checkpoints_dir: str | None, loc
 
     kwargs = {k: v for k, v in (("runs_dir", runs_dir), ("checkpoints_dir", checkpoints_dir)) if v}
     try:
-        record = train(TrainConfig(**config), on_progress=on_progress, should_stop=cancel.exists, **kwargs)
+        record = train(TrainConfig.from_dict(config), on_progress=on_progress, should_stop=cancel.exists, **kwargs)
         _write_status(status_path, {**base, "state": "completed", "run_id": record["run_id"], "history": record["epochs"],
                                     "test_accuracy": record["test"]["accuracy"], "checkpoint": record["checkpoint"]})
         return 0

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import argparse
 import copy
+import math
+import numbers
 import os
 import sys
 import time
 import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,8 @@ from core.features import extract_features
 from core.model import HEAD_KINDS, Q_DELTA, build_head, count_parameters
 from core.quantum import ExecutionCount, make_executor
 from core.records import RUNS_DIR, SCHEMA, library_versions, now, write_record
+
+MAX_EPOCHS = 200  # a bound for requests from the app; the article uses 30
 
 EVAL_BATCH = 64
 
@@ -54,7 +58,15 @@ class TrainConfig:
     data_dir: str | None = None
     noise: str | None = None
     head: str = "quantum"  # or a classical reference: "linear", "mlp"
-    max_epochs: int = field(default=200, repr=False)
+
+    @classmethod
+    def from_dict(cls, settings: dict) -> TrainConfig:
+        """From a request's dict (the retrain panel's): unknown keys are a ValueError, not a TypeError."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(settings) - known)
+        if unknown:
+            raise ValueError(f"unknown training setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        return cls(**settings)
 
     def resolved(self) -> TrainConfig:
         """A copy with defaults filled in and every bound checked."""
@@ -73,11 +85,23 @@ class TrainConfig:
             from core.noise import describe
 
             describe(cfg.noise)
-        if not 1 <= cfg.epochs <= cfg.max_epochs:
-            raise ValueError(f"epochs must be between 1 and {cfg.max_epochs}, got {cfg.epochs}")
-        if not 1 <= cfg.batch_size <= 256:
-            raise ValueError(f"batch_size must be between 1 and 256, got {cfg.batch_size}")
+        for name, low, high in (("epochs", 1, MAX_EPOCHS), ("batch_size", 1, 256), ("step_size", 1, 10_000), ("seed", 0, 2**31 - 1)):
+            _check_whole(name, getattr(cfg, name), low, high)
+        for name, low, high in (("lr", 1e-8, 10.0), ("gamma", 1e-6, 1.0), ("q_delta", 0.0, 10.0)):
+            _check_real(name, getattr(cfg, name), low, high)
+        if cfg.noise and not backend.supports_noise:
+            raise ValueError(f"backend {cfg.backend!r} does not take a noise model; use qiskit.aer")
         return cfg
+
+
+def _check_whole(name: str, value, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value <= high:
+        raise ValueError(f"{name} must be a whole number between {low} and {high}, got {value!r}")
+
+
+def _check_real(name: str, value, low: float, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or not low <= value <= high:
+        raise ValueError(f"{name} must be a number between {low:g} and {high:g}, got {value!r}")
 
 
 @dataclass
@@ -171,7 +195,7 @@ def run_label(cfg: TrainConfig) -> str:
 def _new_record(cfg: TrainConfig, run_id: str | None) -> dict:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     run_id = run_id or f"{stamp}-{run_label(cfg)}-s{cfg.seed}-{uuid.uuid4().hex[:6]}"
-    config = {k: v for k, v in asdict(cfg).items() if k != "max_epochs"}
+    config = asdict(cfg)
     return {
         "schema": SCHEMA, "run_id": run_id, "status": "running", "created": now(), "pid": os.getpid(),
         "config": config, "dataset": {}, "epochs": [], "versions": library_versions(),

@@ -42,7 +42,9 @@ def show_prediction(name: str, data: bytes) -> None:
         st.error(f"**{name}**: {exc}")
         return
     left, right = st.columns([1, 2])
-    left.image(image, caption=name, width="stretch")
+    preview = image.copy()
+    preview.thumbnail((640, 640))  # never send a 40-megapixel upload back to every browser
+    left.image(preview, caption=name, width="stretch")
     with right:
         st.markdown(f"### <span data-testid='prediction'>{result.label}</span> — {result.probability:.1%}", unsafe_allow_html=True)
         st.progress(result.probabilities["mask"], text=f"mask {result.probabilities['mask']:.1%} · no_mask {result.probabilities['no_mask']:.1%}")
