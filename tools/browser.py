@@ -106,7 +106,13 @@ def upload_and_read_prediction(page, image: Path, timeout_ms: float = 60_000) ->
     return verdict.inner_text().strip(), elapsed
 
 
-def settle(page, timeout_ms: float = 15_000) -> None:
+def settle(page, timeout_ms: float = 20_000) -> None:
     """Until lazily drawn elements (tables, charts) have replaced their grey placeholders."""
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=timeout_ms)
-    page.wait_for_timeout(800)
+    page.wait_for_function(
+        """() => !document.querySelector('[data-testid="stSkeleton"]')
+              && [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(c => c.getBoundingClientRect().top > innerHeight || c.querySelector('svg.main-svg'))
+              && [...document.querySelectorAll('[data-testid="stDataFrame"]')].every(d => !d.checkVisibility() || d.getBoundingClientRect().top > innerHeight
+                                                                          || d.querySelector('canvas'))""",
+        timeout=timeout_ms,
+    )
+    page.wait_for_timeout(1000)

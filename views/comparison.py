@@ -62,7 +62,8 @@ def curves_chart(metric: str, title: str, axis: str) -> go.Figure:
         log = article["qiskit_log"]
         fig.add_scatter(x=[e["epoch"] for e in log], y=[e[metric] for e in log], mode="markers+lines", name=f"{ARTICLE_LABEL}: Qiskit",
                         line=dict(color=FAMILY_COLOURS["article"], dash="dash"))
-    fig.update_layout(title=title, xaxis_title="epoch", yaxis_title=axis, height=360, margin=dict(l=10, r=10, t=40, b=10))
+    fig.update_layout(title=title, xaxis_title="epoch", yaxis_title=axis, height=460, margin=dict(l=10, r=10, t=40, b=10),
+                      legend=dict(orientation="h", yanchor="top", y=-0.24, xanchor="left", x=0))
     return fig
 
 
