@@ -196,11 +196,16 @@ def _new_record(cfg: TrainConfig, run_id: str | None) -> dict:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     run_id = run_id or f"{stamp}-{run_label(cfg)}-s{cfg.seed}-{uuid.uuid4().hex[:6]}"
     config = asdict(cfg)
-    return {
+    record = {
         "schema": SCHEMA, "run_id": run_id, "status": "running", "created": now(), "pid": os.getpid(),
         "config": config, "dataset": {}, "epochs": [], "versions": library_versions(),
         "totals": {"seconds": 0.0, "feature_seconds": 0.0, "circuits": 0, "shots": 0},
     }
+    if cfg.noise:
+        from core.noise import noise_record
+
+        record["noise_model"] = noise_record(cfg.noise)
+    return record
 
 
 def _train(cfg: TrainConfig, record: dict, on_progress, should_stop, runs_dir, checkpoints_dir) -> dict:

@@ -7,7 +7,7 @@ import streamlit as st
 from core import comparison
 from core.article import ARTICLE_LABEL, article_results
 from core.hardware import QPUAssumptions, circuits_for_training, estimate, human_duration
-from core.noise import describe as describe_noise
+from core.noise import noise_record
 from ui.shared import FAMILY_COLOURS, run_records
 
 st.title("Backend comparison")
@@ -108,10 +108,15 @@ if show_article:
 cost = comparison.noise_cost(groups)
 if cost:
     st.subheader("What NISQ noise costs")
-    st.markdown(f"qiskit.aer with the noise model of **{describe_noise('fake_manila')}** against the same simulator without noise "
-                "(both 1,024 shots). Positive numbers: accuracy lost or loss added by the noise.")
+    noisy_run = next(r for label, runs in groups.items() if "noise" in label for r in runs)
+    model = noisy_run.get("noise_model") or noise_record(noisy_run["config"]["noise"])
+    st.markdown(f"qiskit.aer with the noise model of **{model['description']}** ({model['device']} from qiskit-ibm-runtime's "
+                f"fake provider: {model['why']}) against the same simulator without noise (both 1,024 shots). "
+                "Positive numbers: accuracy lost or loss added by the noise.")
     frame = pd.DataFrame(cost).set_index("epoch")
-    st.line_chart(frame[["val_acc_cost", "train_acc_cost"]], height=220)
+    n1, n2 = st.columns(2)
+    n1.line_chart(frame[["val_acc_cost", "train_acc_cost"]], height=220, x_label="epoch", y_label="accuracy lost")
+    n2.line_chart(frame[["val_loss_cost"]], height=220, x_label="epoch", y_label="validation loss added")
     last = cost[-1]
     st.markdown(f"After the last epoch the noise costs **{last['val_acc_cost']:.1%}** validation accuracy and "
                 f"**{last['val_loss_cost']:+.3f}** validation loss.")
