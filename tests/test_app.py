@@ -136,3 +136,23 @@ def test_bad_files_in_checkpoints_and_runs_are_skipped_with_a_warning(app_env, t
         "the page still works with the good checkpoint"
     assert not marker.exists(), "the pickle payload never ran"
 
+
+
+def test_the_shipped_runs_and_models_render(monkeypatch, tmp_path):
+    """data/runs/ and checkpoints/ as shipped: every series, the noise cost, the QPU estimate; the best model predicts."""
+    monkeypatch.setenv("QTL_JOBS_DIR", str(tmp_path / "jobs"))
+    monkeypatch.delenv("QTL_RUNS_DIR", raising=False)
+    monkeypatch.delenv("QTL_CHECKPOINTS_DIR", raising=False)
+    monkeypatch.chdir(ROOT)
+    at = open_page("comparison")
+    assert not at.exception, [e.value for e in at.exception]
+    summary = next(d.value for d in at.dataframe if "series" in d.value.columns and "test acc. %" in d.value.columns)
+    series = set(summary["series"])
+    for expected in ("default.qubit, analytic", "lightning.qubit, analytic", "qiskit.aer, 1024 shots", "cirq.simulator, 1024 shots",
+                     "qiskit.aer, 1024 shots, noise fake_manila", "classical linear head", "classical mlp head"):
+        assert expected in series
+    assert set(summary["seeds"]) == {3}, "three seeds of every configuration are shipped"
+    assert "What NISQ noise costs" in [h.value for h in at.subheader]
+    assert any(m.label == "circuits per epoch" and m.value == "13,730" for m in at.metric)
+    at = open_page("predict")
+    assert not at.exception and "test accuracy 99" in at.caption[0].value

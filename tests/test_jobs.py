@@ -104,8 +104,30 @@ def test_killed_worker_reads_as_failed_and_loses_nothing(job_env):
     assert runs[first_record["run_id"]] == first_record
     killed = next(r for r in runs.values() if r["run_id"] != first_record["run_id"])
     assert killed["status"] == "failed" and len(killed["epochs"]) >= 1
+    assert_a_restarted_app_shows_the_failed_run(job_env, killed["run_id"])
     assert jobs.start_training({"epochs": 1}, **job_env).started, "a new training can start after the kill"
     wait_for(lambda s: s.get("state") == "completed", what="the training after the kill")
+
+
+def assert_a_restarted_app_shows_the_failed_run(job_env: dict, run_id: str) -> None:
+    """A fresh server process comes up on these folders, and the comparison page lists the run as failed."""
+    from streamlit.testing.v1 import AppTest
+
+    from tools.browser import streamlit_server
+
+    env = {"QTL_RUNS_DIR": job_env["runs_dir"], "QTL_CHECKPOINTS_DIR": job_env["checkpoints_dir"]}
+    with streamlit_server(env) as (url, server):
+        assert server.poll() is None
+    os.environ.update(env)
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+        at.switch_page("views/comparison.py").run()
+    finally:
+        for key in env:
+            os.environ.pop(key, None)
+    assert not at.exception
+    unfinished = next(d.value for d in at.dataframe if "status" in d.value.columns)
+    assert unfinished.set_index("run").loc[run_id, "status"] == "failed"
 
 
 def test_server_that_died_while_starting_does_not_block_retraining(job_env, monkeypatch):
