@@ -14,9 +14,10 @@ from __future__ import annotations
 import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pennylane as qml
+if TYPE_CHECKING:  # PennyLane takes seconds to import: only the functions that build circuits load it
+    import pennylane as qml
 
 MAX_QUBITS = 8
 MAX_DEPTH = 10
@@ -60,6 +61,8 @@ def circuit_ops(angles: Any, weights: Any, spec: CircuitSpec) -> list[qml.operat
     ``angles`` may carry a leading batch dimension (PennyLane broadcasting).
     Works in a queuing context (inside a QNode) and outside one.
     """
+    import pennylane as qml
+
     n = spec.n_qubits
     ops: list[qml.operation.Operator] = [qml.Hadamard(wires=w) for w in range(n)]
     ops += [qml.RY(angles[..., w], wires=w) for w in range(n)]
@@ -70,11 +73,15 @@ def circuit_ops(angles: Any, weights: Any, spec: CircuitSpec) -> list[qml.operat
 
 
 def expval_measurements(spec: CircuitSpec) -> list[qml.measurements.MeasurementProcess]:
+    import pennylane as qml
+
     return [qml.expval(qml.PauliZ(w)) for w in range(spec.n_qubits)]
 
 
 def circuit_tape(angles: Any, weights: Any, spec: CircuitSpec, shots: int | None = None) -> qml.tape.QuantumScript:
     """The circuit as a PennyLane tape measuring <Z> on every qubit."""
+    import pennylane as qml
+
     with qml.QueuingManager.stop_recording():
         ops = circuit_ops(angles, weights, spec)
     return qml.tape.QuantumScript(ops, expval_measurements(spec), shots=shots)
@@ -105,6 +112,7 @@ def make_qnode(
     measurement: Callable[[CircuitSpec], Sequence[Any]] = expval_measurements,
 ) -> qml.QNode:
     """A torch QNode ``f(angles, weights)`` of the circuit on ``device``."""
+    import pennylane as qml
 
     def dressed_circuit(angles, weights):
         circuit_ops(angles, weights, spec)
@@ -117,6 +125,7 @@ def make_qnode(
 def draw_text(spec: CircuitSpec, angles: Any = None, weights: Any = None, decimals: int | None = 2) -> str:
     """A text drawing of the circuit, from the same ops the model runs."""
     import numpy as np
+    import pennylane as qml
 
     angles = np.zeros(spec.n_qubits) if angles is None else angles
     weights = np.zeros(spec.weight_shape) if weights is None else weights

@@ -67,23 +67,28 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
 
 
+IDLE_JS = "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state') === 'notRunning'"
+
+
 def wait_until_idle(page, timeout_ms: float = 60_000) -> None:
-    """Until Streamlit has finished the current script run (its 'running' indicator is gone)."""
+    """Until Streamlit has finished the current script run (the app root's script state)."""
     page.wait_for_timeout(150)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.match(/Running|Stop/)",
-        timeout=timeout_ms,
-    )
+    page.wait_for_function(IDLE_JS, timeout=timeout_ms)
 
 
 def open_page(page, url: str, name: str, timeout_ms: float = 60_000) -> float:
     """Load page ``name`` and wait for its title and a finished run; seconds taken."""
+    return open_page_timed(page, url, name, timeout_ms)[1]
+
+
+def open_page_timed(page, url: str, name: str, timeout_ms: float = 60_000) -> tuple[float, float]:
+    """Load page ``name``: (seconds until its title is shown, seconds until its script run has finished)."""
     start = time.perf_counter()
     page.goto(f"{url}/{'' if name == DEFAULT_PAGE else name}", wait_until="domcontentloaded")
     page.get_by_role("heading", level=1).filter(has_text=TITLES[name]).first.wait_for(timeout=timeout_ms)
+    shown = time.perf_counter() - start
     wait_until_idle(page, timeout_ms)
-    return time.perf_counter() - start
+    return shown, time.perf_counter() - start
 
 
 def switch_page(page, name: str, timeout_ms: float = 60_000) -> float:

@@ -1,4 +1,8 @@
-"""Many browser sessions on the Predict page at once while a retrain runs (loopback only)."""
+"""Many browser sessions on the Predict page at once while a retrain runs (loopback only).
+
+Every visitor opens Predict; when all pages have loaded, all upload at the same
+moment, and each measures the time from its upload to the prediction shown.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from tools.browser import CHROMIUM, CHROMIUM_FLAGS, ROOT, TITLES, streamlit_server
+from tools.browser import CHROMIUM, CHROMIUM_FLAGS, IDLE_JS, ROOT, TITLES, streamlit_server
 
 
 @dataclass
@@ -58,13 +62,17 @@ def drawn_photo(folder: Path, index: int) -> Path:
     return path
 
 
-async def _visitor(browser, url: str, photo: Path, timeout_ms: float) -> float:
+async def _visitor(browser, url: str, photo: Path, timeout_ms: float, ready: asyncio.Barrier | None = None) -> float:
+    """Open Predict, wait (with the others) until every page has loaded, upload, read the class: seconds from upload."""
     context = await browser.new_context()
     try:
         page = await context.new_page()
         await page.goto(f"{url}/predict", wait_until="domcontentloaded")
         uploader = page.locator("[data-testid='stFileUploader'] input[type=file]").first
         await uploader.wait_for(state="attached", timeout=timeout_ms)
+        await page.wait_for_function(IDLE_JS, timeout=timeout_ms)
+        if ready is not None:
+            await ready.wait()
         start = time.perf_counter()
         await uploader.set_input_files(str(photo))
         verdict = page.locator("[data-testid='prediction']").first
@@ -93,6 +101,16 @@ async def _other_pages(browser, url: str, stop: asyncio.Event, timeout_ms: float
     return times
 
 
+async def _warm_up(url: str, folder: Path, timeout_ms: float) -> None:
+    """One visitor first: the server has loaded the model, as it has once anyone used it."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        await _visitor(browser, url, drawn_photo(folder, 999), timeout_ms)
+        await browser.close()
+
+
 async def _run(url: str, sessions: int, folder: Path, timeout_ms: float) -> tuple[list, list[float]]:
     from playwright.async_api import async_playwright
 
@@ -100,7 +118,8 @@ async def _run(url: str, sessions: int, folder: Path, timeout_ms: float) -> tupl
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
         stop = asyncio.Event()
         others = asyncio.create_task(_other_pages(browser, url, stop, timeout_ms))
-        visits = [_visitor(browser, url, drawn_photo(folder, i), timeout_ms) for i in range(sessions)]
+        ready = asyncio.Barrier(sessions)
+        visits = [_visitor(browser, url, drawn_photo(folder, i), timeout_ms, ready) for i in range(sessions)]
         results = await asyncio.gather(*visits, return_exceptions=True)
         stop.set()
         other_times = await others
@@ -108,8 +127,11 @@ async def _run(url: str, sessions: int, folder: Path, timeout_ms: float) -> tupl
     return results, other_times
 
 
-def run_load(sessions: int = 20, retrain_epochs: int = 30, timeout_s: float = 120.0) -> LoadResult:
-    """Start the app on a copy of the shipped models, start a retrain, send ``sessions`` visitors at once."""
+def run_load(sessions: int = 20, retrain: dict | None = None, timeout_s: float = 180.0) -> LoadResult:
+    """Start the app on a copy of the shipped models, warm it with one visit, start a retrain, send ``sessions`` visitors at once.
+
+    ``retrain`` is the training request (default: 30 epochs on qiskit.aer with 1,024 shots, about a minute and a half).
+    """
     import os
 
     from core import jobs
@@ -123,8 +145,9 @@ def run_load(sessions: int = 20, retrain_epochs: int = 30, timeout_s: float = 12
         os.environ.update(env)
         try:
             with streamlit_server(env) as (url, server):
-                started = jobs.start_training({"epochs": retrain_epochs, "seed": 7}, runs_dir=env["QTL_RUNS_DIR"],
-                                              checkpoints_dir=env["QTL_CHECKPOINTS_DIR"])
+                asyncio.run(_warm_up(url, tmp_path, timeout_s * 1000))
+                request = retrain or {"backend": "qiskit.aer", "shots": 1024, "epochs": 30, "seed": 7}
+                started = jobs.start_training(request, runs_dir=env["QTL_RUNS_DIR"], checkpoints_dir=env["QTL_CHECKPOINTS_DIR"])
                 if not started.started:
                     raise RuntimeError(started.message)
                 worker_pid = (jobs.read_status() or {}).get("pid", 0)

@@ -36,4 +36,5 @@ def histogram_figure(counts: dict[str, int] | None, probs: np.ndarray, n_qubits:
         fig.add_bar(x=labels, y=[counts.get(b, 0) / total for b in labels], name=f"measured ({total:,} shots)", marker_color="#1f77b4")
     fig.update_layout(title=title, barmode="group", xaxis_title="bitstring (qubit 0 first)", yaxis_title="probability",
                       height=340, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.3))
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=labels)  # "0101" is a label, not the number 101
     return fig
