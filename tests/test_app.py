@@ -156,3 +156,16 @@ def test_the_shipped_runs_and_models_render(monkeypatch, tmp_path):
     assert any(m.label == "circuits per epoch" and m.value == "13,730" for m in at.metric)
     at = open_page("predict")
     assert not at.exception and "test accuracy 99" in at.caption[0].value
+
+
+def test_predict_offers_the_test_set_on_ibm_only_when_enabled(app_env, monkeypatch, tmp_path):
+    monkeypatch.delenv("QTL_IBM_TOKEN", raising=False)
+    monkeypatch.delenv("QTL_IBM_LOCAL", raising=False)
+    at = open_page("predict")
+    assert any("QTL_IBM_TOKEN" in i.value for i in at.info), "without an account the page says how to enable IBM"
+    assert not [b for b in at.button if "IBM" in b.label]
+    monkeypatch.setenv("QTL_IBM_LOCAL", "fake_manila")
+    monkeypatch.setenv("QTL_IBM_CACHE", str(tmp_path / "ibm"))
+    at = open_page("predict")
+    assert not at.exception
+    assert [b for b in at.button if b.label == "Send the test set to IBM Quantum"]

@@ -7,6 +7,7 @@ import streamlit as st
 from core.images import ImageError, load_rgb
 from core.quantum import exact_probabilities, sample_counts
 from ui.figures import histogram_figure
+from ui.ibm_panel import ibm_evaluation_panel
 from ui.shared import backbone_available, checkpoint_options, load_predictor, selected_model
 
 st.title("Predict: mask or no mask?")
@@ -88,3 +89,6 @@ if st.button("Run the test set"):
             cols = st.columns(4)
             for i, (p, guess, truth) in enumerate(wrong):
                 cols[i % 4].image(str(p), caption=f"{predictor.classes[truth]} → predicted {predictor.classes[guess]}", width="stretch")
+
+st.divider()
+ibm_evaluation_panel(path, shots=1024)
