@@ -11,7 +11,7 @@ import streamlit as st
 st.set_page_config(page_title="Quantum transfer learning", page_icon="⚛", layout="wide")
 
 from ui.retrain import retrain_panel  # noqa: E402
-from ui.shared import model_picker  # noqa: E402
+from ui.shared import model_picker, warm_up_in_background  # noqa: E402
 
 pages = [
     st.Page("views/concepts.py", title="Concepts", icon="📘", default=True, url_path="concepts"),
@@ -24,3 +24,4 @@ st.sidebar.title("⚛ Quantum transfer learning")
 model_picker()
 retrain_panel()
 navigation.run()
+warm_up_in_background()

@@ -5,7 +5,7 @@ qubit, RY(angle) embedding, then ``depth`` x [CNOT on (0,1),(2,3)...,
 CNOT on (1,2),(3,4)..., RY(weight) on every qubit], and <Z> on each qubit.
 
 Everything else (PennyLane QNodes, the native Qiskit / Cirq circuits, the
-drawing, OpenQASM) is derived from :func:`circuit_ops`, so the circuit is
+drawing, OpenQASM) is derived from :func:`symbolic_ops`, so the circuit is
 written down exactly once.
 """
 
@@ -56,7 +56,7 @@ def entangling_pairs(n_qubits: int) -> list[tuple[int, int]]:
 
 
 def circuit_ops(angles: Any, weights: Any, spec: CircuitSpec) -> list[qml.operation.Operator]:
-    """The circuit's gates for input ``angles`` (..., n) and ``weights`` (depth, n).
+    """The circuit's gates as PennyLane operations, for input ``angles`` (..., n) and ``weights`` (depth, n).
 
     ``angles`` may carry a leading batch dimension (PennyLane broadcasting).
     Works in a queuing context (inside a QNode) and outside one.
@@ -64,12 +64,12 @@ def circuit_ops(angles: Any, weights: Any, spec: CircuitSpec) -> list[qml.operat
     import pennylane as qml
 
     n = spec.n_qubits
-    ops: list[qml.operation.Operator] = [qml.Hadamard(wires=w) for w in range(n)]
-    ops += [qml.RY(angles[..., w], wires=w) for w in range(n)]
-    for layer in range(spec.depth):
-        ops += [qml.CNOT(wires=pair) for pair in entangling_pairs(n)]
-        ops += [qml.RY(weights[layer][w], wires=w) for w in range(n)]
-    return ops
+    gates = {"Hadamard": qml.Hadamard, "RY": qml.RY, "CNOT": qml.CNOT}
+
+    def value(k: int):
+        return angles[..., k] if k < n else weights[(k - n) // n][(k - n) % n]
+
+    return [gates[name](value(k), wires=wires) if k is not None else gates[name](wires=wires) for name, wires, k in symbolic_ops(spec)]
 
 
 def expval_measurements(spec: CircuitSpec) -> list[qml.measurements.MeasurementProcess]:
@@ -88,20 +88,19 @@ def circuit_tape(angles: Any, weights: Any, spec: CircuitSpec, shots: int | None
 
 
 def symbolic_ops(spec: CircuitSpec) -> list[tuple[str, tuple[int, ...], int | None]]:
-    """The gates as (name, wires, parameter index or None).
+    """The dressed circuit itself: its gates as (name, wires, parameter index or None), in order.
 
     Parameter index k refers to the flat vector [angles (n), weights (depth*n)],
-    the layout every native translation (Qiskit, Cirq, OpenQASM) binds into.
+    the layout every translation (PennyLane, Qiskit, Cirq, OpenQASM, the drawing)
+    binds into. Plain Python, so drawing the circuit needs no simulator.
     """
-    import numpy as np
-
     n = spec.n_qubits
-    index = np.arange(spec.n_params, dtype=float)
-    ops = circuit_ops(index[:n], index[n:].reshape(spec.weight_shape), spec)
-    return [
-        (op.name, tuple(int(w) for w in op.wires), int(op.parameters[0]) if op.parameters else None)
-        for op in ops
-    ]
+    ops: list[tuple[str, tuple[int, ...], int | None]] = [("Hadamard", (w,), None) for w in range(n)]
+    ops += [("RY", (w,), w) for w in range(n)]
+    for layer in range(spec.depth):
+        ops += [("CNOT", pair, None) for pair in entangling_pairs(n)]
+        ops += [("RY", (w,), n + layer * n + w) for w in range(n)]
+    return ops
 
 
 def make_qnode(

@@ -5,23 +5,62 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from core.circuit import CircuitSpec, circuit_tape
+from core.circuit import CircuitSpec, symbolic_ops
 
 
 @st.cache_resource(show_spinner=False)
 def circuit_figure(spec: CircuitSpec, angles: tuple | None = None, weights: tuple | None = None):
-    """PennyLane's drawing of the circuit the model runs (a matplotlib figure)."""
-    import matplotlib
+    """The circuit the model runs, drawn gate by gate from :func:`core.circuit.symbolic_ops` (a matplotlib figure).
 
-    matplotlib.use("Agg")
-    import pennylane as qml
+    With ``angles`` and ``weights`` the RY gates show their values, else their parameter names.
+    """
+    from matplotlib.figure import Figure
 
-    a = np.zeros(spec.n_qubits) if angles is None else np.asarray(angles)
-    w = np.zeros(spec.weight_shape) if weights is None else np.asarray(weights).reshape(spec.weight_shape)
-    tape = circuit_tape(a, w, spec)
-    fig, _ = qml.drawer.tape_mpl(tape, decimals=2 if angles is not None else None, style="pennylane")
-    fig.set_size_inches(max(6, 1.1 * len(tape.operations) / max(spec.n_qubits, 1)), 0.7 * spec.n_qubits + 1)
+    n = spec.n_qubits
+    values = None if angles is None else list(angles) + list(weights or [])
+    placed, free = [], [0] * n
+    for name, wires, k in symbolic_ops(spec):
+        span = range(min(wires), max(wires) + 1)
+        column = max(free[w] for w in span)
+        for w in span:
+            free[w] = column + 1
+        placed.append((column, name, wires, k))
+    columns = max(free) if placed else 1
+    fig = Figure(figsize=(max(6.0, 0.62 * columns + 1.2), 0.6 * n + 0.6))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(-1.1, columns + 0.2)
+    ax.set_ylim(n - 0.4, -0.6)
+    ax.axis("off")
+    for w in range(n):
+        ax.plot([-0.5, columns], [w, w], color="#444", lw=1, zorder=0)
+        ax.text(-0.65, w, f"q{w}", ha="right", va="center", fontsize=10)
+    for column, name, wires, k in placed:
+        x = column + 0.25
+        if name == "CNOT":
+            control, target = wires
+            ax.plot([x, x], [control, target], color="#222", lw=1.2, zorder=1)
+            ax.add_patch(_circle((x, control), 0.08, filled=True))
+            ax.add_patch(_circle((x, target), 0.2, filled=False))
+            ax.plot([x - 0.2, x + 0.2], [target, target], color="#222", lw=1.2, zorder=3)
+            ax.plot([x, x], [target - 0.2, target + 0.2], color="#222", lw=1.2, zorder=3)
+            continue
+        label = "H" if name == "Hadamard" else _ry_label(k, n, values)
+        colour = "#e8f1fb" if name == "Hadamard" else ("#eaf6ea" if k is not None and k < n else "#fff4e5")
+        ax.text(x, wires[0], label, ha="center", va="center", fontsize=8 if len(label) > 2 else 10, zorder=4,
+                bbox=dict(boxstyle="round,pad=0.3", facecolor=colour, edgecolor="#555"))
     return fig
+
+
+def _circle(centre, radius: float, filled: bool):
+    from matplotlib.patches import Circle
+
+    return Circle(centre, radius, facecolor="#222" if filled else "white", edgecolor="#222", lw=1.2, zorder=2)
+
+
+def _ry_label(k: int, n: int, values: list | None) -> str:
+    if values is not None:
+        return f"RY\n{float(values[k]):.2f}"
+    return f"RY\nx{k}" if k < n else f"RY\nw{(k - n) // n},{(k - n) % n}"
 
 
 def histogram_figure(counts: dict[str, int] | None, probs: np.ndarray, n_qubits: int, title: str):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import streamlit as st
@@ -118,3 +119,19 @@ def selected_model() -> tuple[str, dict] | None:
 
 def load_predictor(path: str):
     return predictor(path, Path(path).stat().st_mtime_ns)
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up_in_background() -> threading.Thread:
+    """Import the circuit libraries once per process, after the first page, while the visitor reads it.
+
+    A page that needs them meanwhile waits for the same import (Python's import lock), never a second one.
+    """
+
+    def work() -> None:
+        import pennylane  # noqa: F401
+        import plotly.graph_objects  # noqa: F401
+
+    thread = threading.Thread(target=work, name="qtl-warm-up", daemon=True)
+    thread.start()
+    return thread
