@@ -20,11 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from PIL import Image, ImageDraw  # noqa: E402
-
 from tools.browser import (  # noqa: E402
     PAGES,
     ROOT,
+    drawn_photo,
     launch_chromium,
     open_page,
     open_page_timed,
@@ -35,17 +34,6 @@ from tools.browser import (  # noqa: E402
 
 TARGETS_S = {"first page shown (very first load)": 5.0, "first page complete (very first load)": 5.0,
              "first page complete (new session)": 5.0, "switch page": 2.0, "prediction after upload (warm)": 1.5}
-
-
-def test_photo(folder: Path, index: int) -> Path:
-    """A drawn picture, different each time so nothing is answered from a cache."""
-    image = Image.new("RGB", (400, 400), (230 - index, 235, 240))
-    draw = ImageDraw.Draw(image)
-    draw.ellipse((90, 50, 310, 330), fill=(225, 185 + index, 150))
-    draw.rounded_rectangle((120, 210, 280, 300), radius=30, fill=(80, 150, 210 - index))
-    path = folder / f"photo-{index}.png"
-    image.save(path)
-    return path
 
 
 def measure(repeats: int) -> dict[str, list[float]]:
@@ -67,10 +55,10 @@ def measure(repeats: int) -> dict[str, list[float]]:
                 for name in list(PAGES)[1:] + ["concepts"]:
                     times["switch page"].append(switch_page(page, name))
             switch_page(page, "predict")
-            upload_and_read_prediction(page, test_photo(Path(tmp), 0), timeout_ms=120_000)  # warms the model
+            upload_and_read_prediction(page, drawn_photo(Path(tmp), 0), timeout_ms=120_000)  # warms the model
             for i in range(1, repeats + 1):
                 open_page(page, url, "predict")
-                times["prediction after upload (warm)"].append(upload_and_read_prediction(page, test_photo(Path(tmp), i))[1])
+                times["prediction after upload (warm)"].append(upload_and_read_prediction(page, drawn_photo(Path(tmp), i))[1])
             browser.close()
     return times
 

@@ -60,7 +60,7 @@ from typing import Any
 import numpy as np
 
 from core.circuit import CircuitSpec, symbolic_ops
-from core.data import PROJECT_ROOT, atomic_write_bytes
+from core.data import PROJECT_ROOT, atomic_write_bytes, sha256_file
 
 TOKEN_ENV, INSTANCE_ENV, BACKEND_ENV, CHANNEL_ENV = "QTL_IBM_TOKEN", "QTL_IBM_INSTANCE", "QTL_IBM_BACKEND", "QTL_IBM_CHANNEL"
 LOCAL_ENV, CACHE_ENV = "QTL_IBM_LOCAL", "QTL_IBM_CACHE"
@@ -457,7 +457,7 @@ def submit_circuit(spec: CircuitSpec, angles: Any, weights: Any, shots: int = 10
 
 
 def _file_digest(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+    return sha256_file(Path(path))[:16]
 
 
 def spread_indices(n_images: int, limit: int | None) -> list[int]:
@@ -467,12 +467,9 @@ def spread_indices(n_images: int, limit: int | None) -> list[int]:
     return sorted({int(round(i)) for i in np.linspace(0, n_images - 1, limit)})
 
 
-def _evaluation_setup(checkpoint, data_dir, limit: int | None, split: str):
-    """The head, the chosen images' angles, the weights, labels, file names and indices (features of those images only)."""
-    import torch
-
+def _chosen_images(checkpoint, data_dir, limit: int | None, split: str) -> tuple[list, list[int]]:
+    """The split's images to evaluate (``limit`` of them, spread out) and their indices; cheap, no backbone."""
     from core.data import default_data_dir, list_split
-    from core.features import extract_features
 
     if checkpoint.head_kind != "quantum":
         raise ValueError(f"{checkpoint.path.name} has a classical head: nothing to send to a quantum device")
@@ -480,13 +477,18 @@ def _evaluation_setup(checkpoint, data_dir, limit: int | None, split: str):
     if not samples:
         raise FileNotFoundError(f"no images in the {split} split of {data_dir or default_data_dir()}")
     indices = spread_indices(len(samples), limit)
-    chosen = [samples[i] for i in indices]
+    return [samples[i] for i in indices], indices
+
+
+def _angles_and_weights(checkpoint, head, chosen: list) -> tuple[np.ndarray, np.ndarray]:
+    """The chosen images' circuit angles (through the backbone) and the circuit's weights."""
+    import torch
+
+    from core.features import extract_features
+
     features = extract_features([s.path for s in chosen], checkpoint.meta["backbone"])
-    head = checkpoint.build_head(executor=None)
     with torch.no_grad():
-        angles = head.angles(features).double().numpy()
-        weights = head.q_params.detach().double().numpy()
-    return head, angles, weights, [s.label for s in chosen], [s.path.name for s in chosen], indices
+        return head.angles(features).double().numpy(), head.q_params.detach().double().numpy()
 
 
 def evaluation_key(checkpoint, indices: list[int], split: str, shots: int, conn: Connection, noiseless: bool = False) -> str:
@@ -547,16 +549,19 @@ def evaluate_test_set(checkpoint, data_dir: str | os.PathLike | None = None, lim
         if not submit:
             return None
         raise IBMError(how_to_enable())
-    head, angles, weights, labels, paths, indices = _evaluation_setup(checkpoint, data_dir, limit, split)
-    spec = checkpoint.spec
+    chosen, indices = _chosen_images(checkpoint, data_dir, limit, split)
+    spec, head = checkpoint.spec, checkpoint.build_head(executor=None)
     key = evaluation_key(checkpoint, indices, split, shots, conn, noiseless)
     with _LOCK:
         record = _load(key)
         if record is None:
             if not submit:
-                return None
+                return None  # a look-up never runs the backbone
+            angles, weights = _angles_and_weights(checkpoint, head, chosen)
+            labels = [s.label for s in chosen]
             inputs = {"checkpoint": checkpoint.path.name, "checkpoint_sha256": _file_digest(checkpoint.path), "split": split,
-                      "indices": indices, "labels": labels, "images": paths, "angles": np.round(angles, 6).tolist(),
+                      "indices": indices, "labels": labels, "images": [s.path.name for s in chosen],
+                      "angles": np.round(angles, 6).tolist(),
                       "exact_top1_error": _exact_top1_error(head, angles, weights, labels, spec)}
             record = _submit(key, "evaluation", conn, spec, parameter_rows(angles, weights, spec), shots, inputs, noiseless, seed)
         else:

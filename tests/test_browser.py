@@ -11,12 +11,12 @@ import os
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw
 
 from tools.browser import (
     CHROMIUM,
     PAGES,
     ROOT,
+    drawn_photo,
     launch_chromium,
     open_page,
     settle,
@@ -26,18 +26,6 @@ from tools.browser import (
 )
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).is_file(), reason=f"{CHROMIUM} is missing (apt-get install chromium)")
-
-
-def drawn_card(path: Path) -> Path:
-    """A synthetic picture (no person in it) for the Predict screenshot."""
-    image = Image.new("RGB", (320, 320), (236, 240, 244))
-    draw = ImageDraw.Draw(image)
-    draw.ellipse((70, 40, 250, 260), fill=(232, 190, 160))
-    draw.ellipse((115, 110, 140, 135), fill=(40, 40, 40))
-    draw.ellipse((180, 110, 205, 135), fill=(40, 40, 40))
-    draw.rounded_rectangle((95, 165, 225, 240), radius=25, fill=(90, 160, 220))
-    image.save(path)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +70,7 @@ def test_every_page_and_a_prediction_in_chromium(server, browser, face_mask_410,
 
     page = browser.new_page(viewport={"width": 1400, "height": 1100})
     open_page(page, server, "predict", timeout_ms=120_000)
-    label, _ = upload_and_read_prediction(page, drawn_card(tmp_path / "drawn-card.png"))
+    label, _ = upload_and_read_prediction(page, drawn_photo(tmp_path, 1))
     assert label in ("mask", "no_mask")
     settle(page)
     page.screenshot(path=str(shots / "predict.png"), full_page=True)

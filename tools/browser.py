@@ -121,3 +121,19 @@ def settle(page, timeout_ms: float = 20_000) -> None:
         timeout=timeout_ms,
     )
     page.wait_for_timeout(1000)
+
+
+def drawn_photo(folder: Path, index: int) -> Path:
+    """A drawn face (a mask on odd ``index``), never a data-set photo; different per index, so no cache answers it."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (360, 360), (200 + index % 50, 220, 235))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((80, 40, 280, 300), fill=(220, 180 + index % 60, 150))
+    draw.ellipse((125, 120, 150, 145), fill=(40, 40, 40))
+    draw.ellipse((210, 120, 235, 145), fill=(40, 40, 40))
+    if index % 2:
+        draw.rounded_rectangle((110, 180, 250, 270), radius=25, fill=(70, 140, 200))
+    path = folder / f"drawn-{index}.png"
+    image.save(path)
+    return path

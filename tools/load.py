@@ -14,9 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import Image, ImageDraw
-
-from tools.browser import CHROMIUM, CHROMIUM_FLAGS, IDLE_JS, ROOT, TITLES, streamlit_server
+from tools.browser import CHROMIUM, CHROMIUM_FLAGS, IDLE_JS, ROOT, TITLES, drawn_photo, streamlit_server
 
 
 @dataclass
@@ -49,17 +47,6 @@ def peak_rss_mb(pid: int) -> float:
     except OSError:
         pass
     return 0.0
-
-
-def drawn_photo(folder: Path, index: int) -> Path:
-    image = Image.new("RGB", (360, 360), (200 + index % 50, 220, 235))
-    draw = ImageDraw.Draw(image)
-    draw.ellipse((80, 40, 280, 300), fill=(220, 180 + index % 60, 150))
-    if index % 2:
-        draw.rounded_rectangle((110, 180, 250, 270), radius=25, fill=(70, 140, 200))
-    path = folder / f"visitor-{index}.png"
-    image.save(path)
-    return path
 
 
 async def _visitor(browser, url: str, photo: Path, timeout_ms: float, ready: asyncio.Barrier | None = None) -> float:

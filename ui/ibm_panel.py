@@ -47,14 +47,22 @@ def _job_summary(record: ibm.JobRecord) -> None:
         st.button("Check again", key=f"ibm-refresh-{record.key}")
 
 
-def ibm_panel(spec: CircuitSpec, angles: Any, weights: Any, shots: int = 1024) -> None:
-    """The circuit explorer's IBM Quantum section for this circuit."""
-    st.subheader("Run it on IBM Quantum")
+def _section(title: str):
+    """The section's heading and mode banner; without an account, how to enable it, and None."""
+    st.subheader(title)
     conn = _connection()
     if conn is None:
         st.info(ibm.how_to_enable())
+    else:
+        _mode_banner(conn)
+    return conn
+
+
+def ibm_panel(spec: CircuitSpec, angles: Any, weights: Any, shots: int = 1024) -> None:
+    """The circuit explorer's IBM Quantum section for this circuit."""
+    conn = _section("Run it on IBM Quantum")
+    if conn is None:
         return
-    _mode_banner(conn)
     try:
         record = ibm.cached_circuit(spec, angles, weights, shots, conn=conn)
         if record is None and st.button("Send to IBM Quantum", type="primary",
@@ -82,12 +90,9 @@ def ibm_evaluation_panel(checkpoint_path: str, data_dir: str | None = None, limi
     """Test-set top-1 error of a checkpoint with its circuit run on IBM Quantum (one batched job, sent once)."""
     from core.checkpoints import CheckpointError, load_checkpoint
 
-    st.subheader("Test set on IBM Quantum")
-    conn = _connection()
+    conn = _section("Test set on IBM Quantum")
     if conn is None:
-        st.info(ibm.how_to_enable())
         return
-    _mode_banner(conn)
     try:
         checkpoint = load_checkpoint(checkpoint_path)
         record = ibm.evaluate_test_set(checkpoint, data_dir, limit, shots, conn=conn, submit=False)
