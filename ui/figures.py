@@ -63,17 +63,40 @@ def _ry_label(k: int, n: int, values: list | None) -> str:
     return f"RY\nx{k}" if k < n else f"RY\nw{(k - n) // n},{(k - n) % n}"
 
 
-def histogram_figure(counts: dict[str, int] | None, probs: np.ndarray, n_qubits: int, title: str):
-    """Measured bitstring frequencies next to the exact probabilities (Plotly)."""
-    import plotly.graph_objects as go
+def histogram_figure(counts: dict[str, int] | None, probs: np.ndarray, n_qubits: int, title: str) -> dict:
+    """Measured bitstring frequencies next to the exact probabilities: a Vega-Lite spec for ``st.vega_lite_chart``.
 
+    Vega-Lite rather than Plotly: a browser draws it in about half the time, which counts when a whole
+    workshop uploads at once (bench/load_test.py); a plain spec rather than Altair, whose schema checks
+    cost the server ~0.1 s a chart.
+    """
     labels = [format(i, f"0{n_qubits}b") for i in range(2**n_qubits)]
-    fig = go.Figure()
-    fig.add_bar(x=labels, y=probs, name="exact probability", marker_color="#2ca02c", opacity=0.55)
+    series = {"exact probability": np.asarray(probs, dtype=float)}
     if counts:
         total = sum(counts.values())
-        fig.add_bar(x=labels, y=[counts.get(b, 0) / total for b in labels], name=f"measured ({total:,} shots)", marker_color="#1f77b4")
-    fig.update_layout(title=title, barmode="group", xaxis_title="bitstring (qubit 0 first)", yaxis_title="probability",
-                      height=340, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.3))
-    fig.update_xaxes(type="category", categoryorder="array", categoryarray=labels)  # "0101" is a label, not the number 101
-    return fig
+        series[f"measured ({total:,} shots)"] = np.array([counts.get(b, 0) / total for b in labels])
+    rows = [{"bitstring": b, "series": name, "probability": float(v[i])} for name, v in series.items() for i, b in enumerate(labels)]
+    order = list(series)
+    return {
+        "title": title,
+        "height": 300,
+        "data": {"values": rows},
+        "mark": {"type": "bar", "tooltip": True},
+        "encoding": {
+            # a bitstring such as "0101" is a label, not the number 101: nominal, in counting order
+            "x": {"field": "bitstring", "type": "nominal", "sort": labels, "title": "bitstring (qubit 0 first)"},
+            "xOffset": {"field": "series", "type": "nominal", "sort": order},
+            "y": {"field": "probability", "type": "quantitative", "title": "probability"},
+            "color": {"field": "series", "type": "nominal", "sort": order,
+                      "scale": {"domain": order, "range": ["#2ca02c", "#1f77b4"][: len(order)]},
+                      "legend": {"orient": "bottom", "title": None}},
+        },
+    }
+
+
+def markdown_table(columns: dict[str, list], digits: int = 4) -> str:
+    """A small table as Markdown: it draws at once, where ``st.dataframe`` first fetches its grid's scripts."""
+    names = list(columns)
+    cell = lambda v: f"{v:.{digits}f}" if isinstance(v, float) else str(v)  # noqa: E731
+    rows = zip(*(columns[n] for n in names))
+    return "\n".join([f"| {' | '.join(names)} |", f"|{'---:|' * len(names)}"] + [f"| {' | '.join(cell(v) for v in row)} |" for row in rows])
