@@ -25,6 +25,7 @@ from core.records import now, process_alive
 
 JOBS_ENV = "QTL_JOBS_DIR"
 STARTING_TIMEOUT_S = 60
+WORKER_NICENESS = 10  # added to the server's niceness: the worker yields the CPU to page requests
 
 
 def jobs_dir() -> Path:
@@ -141,6 +142,9 @@ def _write_status(path: Path, status: dict) -> None:
 
 def _worker(config: dict, runs_dir: str | None, checkpoints_dir: str | None, lock_fd: int | None = None) -> int:
     from core.train import Cancelled, Progress, TrainConfig, train
+
+    # Visitors first: on a busy server the retrain takes the CPU time they leave over.
+    os.nice(WORKER_NICENESS)
 
     _, status_path, cancel, _ = _paths()
     base = {**(_read_json(status_path) or {}), "pid": os.getpid(), "config": config}
