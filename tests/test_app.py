@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -85,10 +86,12 @@ def test_predict_a_real_test_image_and_a_bad_file(app_env, face_mask_410):
     at = open_page("predict")
     at.file_uploader[0].set_value([(image.name, image.read_bytes(), "image/jpeg"), ("broken.jpg", b"", "image/jpeg")]).run()
     assert not at.exception, [e.value for e in at.exception]
-    verdicts = [m.value for m in at.markdown if "data-testid='prediction'" in m.value]
-    assert len(verdicts) == 1 and ("no_mask" in verdicts[0] or "mask" in verdicts[0])
-    angles = at.dataframe[0].value
-    assert len(angles) == 4 and angles["⟨Z⟩ out of the circuit"].abs().max() <= 1
+    verdicts = [m.value for m in at.markdown if re.fullmatch(r"### (mask|no_mask) — \d+\.\d%", m.value)]
+    assert len(verdicts) == 1 and float(verdicts[0].split("— ")[1].rstrip("%")) >= 50.0
+    table = next(m.value for m in at.markdown if m.value.startswith("| qubit |")).splitlines()
+    assert table[0] == "| qubit | angle into the circuit (rad) | ⟨Z⟩ out of the circuit |"
+    rows = [[float(c) for c in line.strip("| ").split(" | ")] for line in table[2:]]
+    assert [r[0] for r in rows] == [0, 1, 2, 3] and all(abs(r[2]) <= 1 for r in rows) and any(r[1] != 0 for r in rows)
     assert any("broken.jpg" in e.value and "empty" in e.value for e in at.error)
 
 
@@ -132,7 +135,7 @@ def test_bad_files_in_checkpoints_and_runs_are_skipped_with_a_warning(app_env, t
     warnings = [w.value for w in at.warning]
     assert any("evil.pt" in w and "not a readable checkpoint" in w for w in warnings), warnings
     assert any("truncated.pt" in w for w in warnings), warnings
-    assert any(m.value.startswith("### <span data-testid='prediction'>") for m in at.markdown) or at.file_uploader, \
+    assert any(re.match(r"### (mask|no_mask) — ", m.value) for m in at.markdown) or at.file_uploader, \
         "the page still works with the good checkpoint"
     assert not marker.exists(), "the pickle payload never ran"
 

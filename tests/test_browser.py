@@ -15,6 +15,7 @@ import pytest
 from tools.browser import (
     CHROMIUM,
     PAGES,
+    PREDICTION,
     ROOT,
     drawn_photo,
     launch_chromium,
@@ -99,4 +100,4 @@ def test_an_oversize_upload_is_refused_with_a_message(server, browser, tmp_path)
     page.locator("[data-testid='stFileUploader'] input[type=file]").first.set_input_files(str(huge))
     message = page.get_by_text(f"{limit_mb:.1f}MB or smaller", exact=False)
     message.first.wait_for(timeout=30_000)
-    assert page.locator("[data-testid='prediction']").count() == 0
+    assert page.locator(PREDICTION).count() == 0

@@ -100,15 +100,24 @@ def switch_page(page, name: str, timeout_ms: float = 60_000) -> float:
     return time.perf_counter() - start
 
 
+# The Predict page puts each verdict ("### no_mask — 97.3%") in a container keyed prediction-<n>.
+PREDICTION = "[class*='st-key-prediction-'] h3"
+
+
+def verdict_label(text: str) -> str:
+    """The class out of a shown verdict such as "no_mask — 97.3%"."""
+    return text.split("—")[0].strip()
+
+
 def upload_and_read_prediction(page, image: Path, timeout_ms: float = 60_000) -> tuple[str, float]:
     """Upload ``image`` on the Predict page; (predicted class, seconds until it is shown)."""
-    before = page.locator("[data-testid='prediction']").count()
+    before = page.locator(PREDICTION).count()
     start = time.perf_counter()
     page.locator("[data-testid='stFileUploader'] input[type=file]").first.set_input_files(str(image))
-    verdict = page.locator("[data-testid='prediction']").nth(before)
+    verdict = page.locator(PREDICTION).nth(before)
     verdict.wait_for(timeout=timeout_ms)
     elapsed = time.perf_counter() - start
-    return verdict.inner_text().strip(), elapsed
+    return verdict_label(verdict.inner_text()), elapsed
 
 
 def settle(page, timeout_ms: float = 20_000) -> None:

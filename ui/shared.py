@@ -58,8 +58,13 @@ def run_records() -> tuple[list[dict], list[str]]:
 
 @st.cache_resource(show_spinner="Loading the backbone …")
 def backbone(name: str):
+    import torch
+
     from core.backbones import load_backbone
 
+    # Sessions run in threads of their own: one thread per forward pass keeps concurrent visitors from
+    # oversubscribing the cores (a lone prediction takes ~30 ms instead of ~25 ms).
+    torch.set_num_threads(1)
     return load_backbone(name)
 
 

@@ -4,9 +4,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.backends import installed_backends
 from core.images import ImageError, load_rgb
 from core.quantum import exact_probabilities, sample_counts
-from ui.figures import histogram_figure
+from ui.figures import histogram_figure, markdown_table
 from ui.ibm_panel import ibm_evaluation_panel
 from ui.shared import backbone_available, checkpoint_options, load_predictor, selected_model
 
@@ -31,11 +32,16 @@ st.caption(f"Model: {meta['backbone']} features → dressed circuit ({spec.n_qub
 uploads = st.file_uploader("Photos (JPEG, PNG, WebP, BMP)", type=["jpg", "jpeg", "png", "webp", "bmp"], accept_multiple_files=True)
 camera = st.camera_input("Take a photo") if st.toggle("… or use the camera", help="Your browser asks for permission first.") else None
 inputs = [(u.name, u.getvalue()) for u in uploads or []] + ([("camera", camera.getvalue())] if camera else [])
-show_histogram = st.toggle("Show each image's measurement histogram (1,024 shots on qiskit.aer)", value=True)
+toggle_column, sampler_column = st.columns([2, 1], vertical_alignment="center")
+show_histogram = toggle_column.toggle("Show each image's measurement histogram (1,024 shots)", value=True)
+# default.qubit samples in ~7 ms; qiskit.aer transpiles each circuit (~100 ms), which adds up when a room uploads at once
+samplers = [b.name for b in installed_backends() if not b.needs_account]
+sampler = sampler_column.selectbox("Sampled on", samplers, index=samplers.index("default.qubit"), disabled=not show_histogram,
+                                   help="Any simulator gives the same distribution, up to shot noise.")
 weights = predictor.head.q_params.detach().double().numpy()
 
 
-def show_prediction(name: str, data: bytes) -> None:
+def show_prediction(index: int, name: str, data: bytes) -> None:
     try:
         image = load_rgb(data)
         result = predictor.predict(image)
@@ -47,25 +53,30 @@ def show_prediction(name: str, data: bytes) -> None:
     preview.thumbnail((640, 640))  # never send a 40-megapixel upload back to every browser
     left.image(preview, caption=name, width="stretch")
     with right:
-        st.markdown(f"### <span data-testid='prediction'>{result.label}</span> — {result.probability:.1%}", unsafe_allow_html=True)
+        # plain Markdown: HTML in it would make the browser fetch an HTML parser before it can show the verdict
+        with st.container(key=f"prediction-{index}"):
+            st.markdown(f"### {result.label} — {result.probability:.1%}")
         st.progress(result.probabilities["mask"], text=f"mask {result.probabilities['mask']:.1%} · no_mask {result.probabilities['no_mask']:.1%}")
-        table = pd.DataFrame({
+        st.markdown(markdown_table({
             "qubit": list(range(spec.n_qubits)),
-            "angle into the circuit (rad)": np.round(result.angles, 4),
-            "⟨Z⟩ out of the circuit": np.round(result.expvals, 4),
-        })
-        st.dataframe(table, hide_index=True, width="stretch")
+            "angle into the circuit (rad)": [float(a) for a in result.angles],
+            "⟨Z⟩ out of the circuit": [float(z) for z in result.expvals],
+        }))
         st.caption(f"Logits: mask {result.logits[0]:.3f}, no_mask {result.logits[1]:.3f}")
         if show_histogram:
             probs = exact_probabilities(spec, np.array(result.angles), weights)
-            counts = sample_counts("qiskit.aer", spec, np.array(result.angles), weights, 1024, seed=0)
-            st.plotly_chart(histogram_figure(counts, probs, spec.n_qubits, "This image's circuit: 1,024 shots vs exact"),
+            try:
+                counts = sample_counts(sampler, spec, np.array(result.angles), weights, 1024, seed=0)
+            except (ValueError, RuntimeError) as exc:
+                st.error(f"{sampler} could not sample this circuit: {exc}")
+                return
+            st.vega_lite_chart(spec=histogram_figure(counts, probs, spec.n_qubits, f"This image's circuit on {sampler}: 1,024 shots vs exact"),
                             width="stretch", key=f"hist-{name}")
 
 
-for name, data in inputs:
+for index, (name, data) in enumerate(inputs):
     with st.container(border=True):
-        show_prediction(name, data)
+        show_prediction(index, name, data)
 
 st.divider()
 st.subheader("Run the test set")
@@ -92,3 +103,4 @@ if st.button("Run the test set"):
 
 st.divider()
 ibm_evaluation_panel(path, shots=1024)
+
