@@ -14,28 +14,49 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools.browser import CHROMIUM, CHROMIUM_FLAGS, IDLE_JS, ROOT, TITLES, drawn_photo, streamlit_server
+from tools.browser import (
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    IDLE_JS,
+    PREDICTION,
+    ROOT,
+    TITLES,
+    drawn_photo,
+    streamlit_server,
+    verdict_label,
+)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def p95(values: list[float]) -> float:
+    """The 95th percentile (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] if ordered else float("nan")
 
 
 @dataclass
 class LoadResult:
     sessions: int
     succeeded: int
-    prediction_s: list[float]
+    prediction_s: list[float]  # upload → prediction shown, per visitor
     other_page_s: list[float]
     failures: list[str] = field(default_factory=list)
     server_peak_rss_mb: float = 0.0
     worker_peak_rss_mb: float = 0.0
     retrain_state_after: str = ""
+    delivered_s: list[float] = field(default_factory=list)  # upload → the prediction's message reached the page
+    browsers: int = 1
 
     @property
     def median_s(self) -> float:
-        return statistics.median(self.prediction_s) if self.prediction_s else float("nan")
+        return median(self.prediction_s)
 
     @property
     def p95_s(self) -> float:
-        values = sorted(self.prediction_s)
-        return values[min(len(values) - 1, round(0.95 * (len(values) - 1)))] if values else float("nan")
+        return p95(self.prediction_s)
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -49,9 +70,36 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-async def _visitor(browser, url: str, photo: Path, timeout_ms: float, ready: asyncio.Barrier | None = None) -> float:
-    """Open Predict, wait (with the others) until every page has loaded, upload, read the class: seconds from upload."""
+# Notes when the server's message carrying the verdict reaches the page (before the page draws it):
+# the Markdown delta holds "### no_mask — 97.3%" verbatim inside its protobuf bytes.
+_DELIVERY_SPY = """(() => {
+  window.__qtlPredictionAt = 0;
+  const marker = /### (no_)?mask /;
+  const Native = window.WebSocket;
+  window.WebSocket = function (...args) {
+    const socket = new Native(...args);
+    socket.addEventListener("message", (event) => {
+      if (window.__qtlPredictionAt || !(event.data instanceof ArrayBuffer)) return;
+      if (marker.test(new TextDecoder("latin1").decode(event.data))) window.__qtlPredictionAt = Date.now();
+    });
+    return socket;
+  };
+  window.WebSocket.prototype = Native.prototype;
+  Object.assign(window.WebSocket, Native);
+})()"""
+
+
+@dataclass
+class Visit:
+    drawn_s: float  # upload → the prediction shown in the page
+    delivered_s: float  # upload → the server's message with the prediction reached the page
+
+
+async def _visitor(browser, url: str, photo: Path, timeout_ms: float, ready: asyncio.Barrier | None = None) -> Visit:
+    """Open Predict, wait (with the others) until every page has loaded, upload, read the class."""
     context = await browser.new_context()
+    context.set_default_timeout(timeout_ms)
+    await context.add_init_script(_DELIVERY_SPY)
     try:
         page = await context.new_page()
         await page.goto(f"{url}/predict", wait_until="domcontentloaded")
@@ -60,14 +108,16 @@ async def _visitor(browser, url: str, photo: Path, timeout_ms: float, ready: asy
         await page.wait_for_function(IDLE_JS, timeout=timeout_ms)
         if ready is not None:
             await ready.wait()
-        start = time.perf_counter()
+        start, start_epoch = time.perf_counter(), time.time()
         await uploader.set_input_files(str(photo))
-        verdict = page.locator("[data-testid='prediction']").first
+        verdict = page.locator(PREDICTION).first
         await verdict.wait_for(timeout=timeout_ms)
-        label = (await verdict.inner_text()).strip()
+        drawn = time.perf_counter() - start
+        label = verdict_label(await verdict.inner_text())
         if label not in ("mask", "no_mask"):
             raise ValueError(f"unexpected prediction {label!r}")
-        return time.perf_counter() - start
+        delivered_at = await page.evaluate("window.__qtlPredictionAt") / 1000
+        return Visit(drawn, delivered_at - start_epoch if delivered_at else float("nan"))
     finally:
         await context.close()
 
@@ -76,6 +126,7 @@ async def _other_pages(browser, url: str, stop: asyncio.Event, timeout_ms: float
     """Meanwhile, another visitor keeps opening the comparison and concepts pages."""
     times = []
     context = await browser.new_context()
+    context.set_default_timeout(timeout_ms)
     page = await context.new_page()
     for name in ("comparison", "concepts") * 50:
         if stop.is_set():
@@ -98,27 +149,32 @@ async def _warm_up(url: str, folder: Path, timeout_ms: float) -> None:
         await browser.close()
 
 
-async def _run(url: str, sessions: int, folder: Path, timeout_ms: float) -> tuple[list, list[float]]:
+async def _run(url: str, sessions: int, folder: Path, timeout_ms: float, browsers: int) -> tuple[list, list[float]]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        launched = [await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+                    for _ in range(browsers)]
         stop = asyncio.Event()
-        others = asyncio.create_task(_other_pages(browser, url, stop, timeout_ms))
+        others = asyncio.create_task(_other_pages(launched[0], url, stop, timeout_ms))
         ready = asyncio.Barrier(sessions)
-        visits = [_visitor(browser, url, drawn_photo(folder, i), timeout_ms, ready) for i in range(sessions)]
+        visits = [_visitor(launched[i % browsers], url, drawn_photo(folder, i), timeout_ms, ready) for i in range(sessions)]
         results = await asyncio.gather(*visits, return_exceptions=True)
         stop.set()
         other_times = await others
-        await browser.close()
+        for browser in launched:
+            await browser.close()
     return results, other_times
 
 
-def run_load(sessions: int = 20, retrain: dict | None = None, timeout_s: float = 180.0) -> LoadResult:
+def run_load(sessions: int = 20, retrain: dict | None = None, timeout_s: float = 180.0, browsers: int = 1) -> LoadResult:
     """Start the app on a copy of the shipped models, warm it with one visit, start a retrain, send ``sessions`` visitors at once.
 
     ``retrain`` is the training request (default: 30 epochs on qiskit.aer with 1,024 shots, about a minute and a half).
+    ``browsers`` chromium processes share the visitors (each visitor has its own context, i.e. its own session).
     """
+    if not 1 <= browsers <= sessions:
+        raise ValueError(f"browsers must be between 1 and sessions ({sessions}), got {browsers}")
     import os
 
     from core import jobs
@@ -138,7 +194,7 @@ def run_load(sessions: int = 20, retrain: dict | None = None, timeout_s: float =
                 if not started.started:
                     raise RuntimeError(started.message)
                 worker_pid = (jobs.read_status() or {}).get("pid", 0)
-                results, other_times = asyncio.run(_run(url, sessions, tmp_path, timeout_s * 1000))
+                results, other_times = asyncio.run(_run(url, sessions, tmp_path, timeout_s * 1000, browsers))
                 worker_peak = peak_rss_mb(worker_pid)
                 server_peak = peak_rss_mb(server.pid)
                 state = (jobs.read_status() or {}).get("state", "")
@@ -152,6 +208,7 @@ def run_load(sessions: int = 20, retrain: dict | None = None, timeout_s: float =
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
-    times = [r for r in results if isinstance(r, float)]
-    failures = [f"{type(r).__name__}: {str(r).splitlines()[0] if str(r) else ''}" for r in results if not isinstance(r, float)]
-    return LoadResult(sessions, len(times), times, other_times, failures, server_peak, worker_peak, state)
+    visits = [r for r in results if isinstance(r, Visit)]
+    failures = [f"{type(r).__name__}: {str(r).splitlines()[0] if str(r) else ''}" for r in results if not isinstance(r, Visit)]
+    return LoadResult(sessions, len(visits), [v.drawn_s for v in visits], other_times, failures, server_peak, worker_peak, state,
+                      [v.delivered_s for v in visits], browsers)
