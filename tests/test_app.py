@@ -6,6 +6,7 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -172,3 +173,23 @@ def test_predict_offers_the_test_set_on_ibm_only_when_enabled(app_env, monkeypat
     at = open_page("predict")
     assert not at.exception
     assert [b for b in at.button if b.label == "Send the test set to IBM Quantum"]
+
+
+def test_histogram_spec_holds_both_distributions_in_bitstring_order():
+    from ui.figures import histogram_figure
+
+    spec = histogram_figure({"00": 700, "11": 324}, np.array([0.5, 0.0, 0.0, 0.5]), 2, "two qubits")
+    rows = spec["data"]["values"]
+    assert spec["encoding"]["x"]["sort"] == ["00", "01", "10", "11"] and spec["encoding"]["x"]["type"] == "nominal"
+    measured = {r["bitstring"]: r["probability"] for r in rows if r["series"] == "measured (1,024 shots)"}
+    exact = {r["bitstring"]: r["probability"] for r in rows if r["series"] == "exact probability"}
+    assert measured == {"00": 700 / 1024, "01": 0.0, "10": 0.0, "11": 324 / 1024} and sum(exact.values()) == 1.0
+    assert len(histogram_figure(None, np.full(8, 1 / 8), 3, "exact only")["data"]["values"]) == 8
+
+
+def test_the_shipped_server_config_bounds_uploads_and_skips_the_per_rerun_gc():
+    import tomllib
+
+    config = tomllib.loads((Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] == 10
+    assert config["runner"]["postScriptGC"] is False, "a full gc.collect() after every rerun holds the GIL ~0.35 s"

@@ -76,7 +76,9 @@ def test_two_requests_at_once_exactly_one_trains(job_env):
 
 def test_cancel_stops_the_worker_and_frees_the_lock(job_env):
     assert jobs.start_training({"epochs": 30}, **job_env).started
-    wait_for(training_epoch(1), what="training to start")
+    running = wait_for(training_epoch(1), what="training to start")
+    # visitors first: the worker yields the CPU to the server that started it
+    assert os.getpriority(os.PRIO_PROCESS, running["pid"]) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + jobs.WORKER_NICENESS)
     assert jobs.cancel_training()
     status = wait_for(lambda s: s.get("state") not in ("starting", "running"), timeout_s=60, what="the cancel")
     assert status["state"] == "cancelled"
