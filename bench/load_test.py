@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         "median_s": round(result.median_s, 2), "p95_s": round(result.p95_s, 2),
         "max_s": round(max(result.prediction_s), 2) if result.prediction_s else None,
         "delivered_median_s": round(median(result.delivered_s), 2), "delivered_p95_s": round(p95(result.delivered_s), 2),
+        "opened_median_s": round(median(result.opened_s), 2), "opened_p95_s": round(p95(result.opened_s), 2),
         "browsers": result.browsers,
         "other_pages_median_s": round(statistics.median(result.other_page_s), 2) if result.other_page_s else None,
         "other_pages_max_s": round(max(result.other_page_s), 2) if result.other_page_s else None,
@@ -50,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'upload → prediction, p95 (s)':36} {summary['p95_s']:>10} {GOALS['p95_s']:>8}")
     print(f"{'upload → delivered to page, median':36} {summary['delivered_median_s']:>10} {'':>8}")
     print(f"{'upload → delivered to page, p95':36} {summary['delivered_p95_s']:>10} {'':>8}")
+    print(f"{'all open Predict at once, median (s)':36} {summary['opened_median_s']:>10} {'':>8}")
+    print(f"{'all open Predict at once, p95 (s)':36} {summary['opened_p95_s']:>10} {'':>8}")
     print(f"{'chromium processes for the visitors':36} {result.browsers:>10} {'':>8}")
     print(f"{'other pages meanwhile, median (s)':36} {summary['other_pages_median_s']!s:>10} {'':>8}")
     print(f"{'server peak RSS (MiB)':36} {summary['server_peak_mb']:>10} {GOALS['server_peak_mb']:>8.0f}")
@@ -60,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({**summary, "prediction_s": result.prediction_s, "delivered_s": result.delivered_s,
+                                     "opened_s": result.opened_s,
                                      "other_page_s": result.other_page_s}, indent=1))
     print(f"wrote {out}")
     return 0 if result.succeeded == result.sessions else 1

@@ -48,6 +48,7 @@ class LoadResult:
     worker_peak_rss_mb: float = 0.0
     retrain_state_after: str = ""
     delivered_s: list[float] = field(default_factory=list)  # upload → the prediction's message reached the page
+    opened_s: list[float] = field(default_factory=list)  # all open Predict at once → each page ready
     browsers: int = 1
 
     @property
@@ -93,6 +94,7 @@ _DELIVERY_SPY = """(() => {
 class Visit:
     drawn_s: float  # upload → the prediction shown in the page
     delivered_s: float  # upload → the server's message with the prediction reached the page
+    opened_s: float  # the Predict page opened (all visitors at once) → ready for an upload
 
 
 async def _visitor(browser, url: str, photo: Path, timeout_ms: float, ready: asyncio.Barrier | None = None) -> Visit:
@@ -102,10 +104,12 @@ async def _visitor(browser, url: str, photo: Path, timeout_ms: float, ready: asy
     await context.add_init_script(_DELIVERY_SPY)
     try:
         page = await context.new_page()
+        opening = time.perf_counter()
         await page.goto(f"{url}/predict", wait_until="domcontentloaded")
         uploader = page.locator("[data-testid='stFileUploader'] input[type=file]").first
         await uploader.wait_for(state="attached", timeout=timeout_ms)
         await page.wait_for_function(IDLE_JS, timeout=timeout_ms)
+        opened = time.perf_counter() - opening
         if ready is not None:
             await ready.wait()
         start, start_epoch = time.perf_counter(), time.time()
@@ -117,7 +121,7 @@ async def _visitor(browser, url: str, photo: Path, timeout_ms: float, ready: asy
         if label not in ("mask", "no_mask"):
             raise ValueError(f"unexpected prediction {label!r}")
         delivered_at = await page.evaluate("window.__qtlPredictionAt") / 1000
-        return Visit(drawn, delivered_at - start_epoch if delivered_at else float("nan"))
+        return Visit(drawn, delivered_at - start_epoch if delivered_at else float("nan"), opened)
     finally:
         await context.close()
 
@@ -211,4 +215,4 @@ def run_load(sessions: int = 20, retrain: dict | None = None, timeout_s: float =
     visits = [r for r in results if isinstance(r, Visit)]
     failures = [f"{type(r).__name__}: {str(r).splitlines()[0] if str(r) else ''}" for r in results if not isinstance(r, Visit)]
     return LoadResult(sessions, len(visits), [v.drawn_s for v in visits], other_times, failures, server_peak, worker_peak, state,
-                      [v.delivered_s for v in visits], browsers)
+                      [v.delivered_s for v in visits], [v.opened_s for v in visits], browsers)
