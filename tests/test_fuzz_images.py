@@ -235,3 +235,33 @@ def test_empty_truncated_random_and_foreign_inputs_get_clear_messages(predictor,
     for data, needle in cases.items():
         with pytest.raises(ImageError, match=needle):
             predictor.predict(data)
+
+
+def test_bombs_are_refused_while_many_threads_decode_at_once():
+    """Streamlit decodes each session's upload in its own thread: no per-call warning state to race on."""
+    import threading
+    import warnings
+
+    inner = png_bytes(7000, 7000, zlib.compress(b"\x00" * 16))  # 49 MP: over the limit, under twice it
+    bomb = struct.pack("<HHH", 0, 1, 1) + struct.pack("<BBBBHHII", 0, 0, 0, 0, 1, 32, len(inner), 22) + inner
+    good = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 200, 30)).save(good, format="PNG")
+    filters_before = list(warnings.filters)
+    outcomes: list[str] = []
+
+    def decode(times: int) -> None:
+        for _ in range(times):
+            try:
+                load_rgb(bomb)
+                outcomes.append("bomb decoded")
+            except ImageError as exc:
+                outcomes.append("refused" if "too many pixels" in str(exc) else f"other: {exc}")
+            outcomes.append("ok" if load_rgb(good.getvalue()).size == (64, 48) else "bad size")
+
+    threads = [threading.Thread(target=decode, args=(25,)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(set(outcomes)) == ["ok", "refused"] and len(outcomes) == 400, set(outcomes)
+    assert warnings.filters == filters_before
