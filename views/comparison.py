@@ -1,7 +1,6 @@
 """Backend comparison: our recorded runs per simulator, next to the article's published numbers."""
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from core import comparison
@@ -43,35 +42,50 @@ article = article_results()
 st.caption("Lines: mean over the selected seeds; bands: ± one standard deviation. Colours follow the article: "
            "Cirq blue, Qiskit orange, PennyLane green; classical baselines grey; the article's figures red, dashed.")
 
-DASHES = ["solid", "dot", "dash", "longdash", "dashdot"]
-
-
-def curves_chart(metric: str, title: str, axis: str) -> go.Figure:
-    fig = go.Figure()
-    for i, label in enumerate(s for s in labels if s in shown):
-        rows = comparison.epoch_curves(groups[label])
-        colour = FAMILY_COLOURS[comparison.family(groups[label][0])]
-        x = [r["epoch"] for r in rows]
-        y = [r[metric] for r in rows]
-        sd = [r[f"{metric}_sd"] for r in rows]
-        if len(groups[label]) > 1:
-            fig.add_scatter(x=x + x[::-1], y=[a + b for a, b in zip(y, sd)] + [a - b for a, b in zip(y, sd)][::-1], fill="toself",
-                            line=dict(width=0), fillcolor=colour, opacity=0.15, showlegend=False, hoverinfo="skip")
-        fig.add_scatter(x=x, y=y, name=f"{label} (n={len(groups[label])})", line=dict(color=colour, dash=DASHES[i % len(DASHES)]))
+def curves_chart(metric: str, title: str, axis: str) -> dict:
+    """Mean curve per series with a ± one standard deviation band: a Vega-Lite spec (lighter for browsers than Plotly)."""
+    rows, order, colours = [], [], []
+    for label in (s for s in labels if s in shown):
+        runs = groups[label]
+        name = f"{label} (n={len(runs)})"
+        order.append(name)
+        colours.append(FAMILY_COLOURS[comparison.family(runs[0])])
+        for r in comparison.epoch_curves(runs):
+            mean, sd = r[metric], r[f"{metric}_sd"]
+            low, high = mean - sd, mean + sd
+            if metric.endswith("_acc"):  # an accuracy band stays within [0, 1]
+                low, high = max(low, 0.0), min(high, 1.0)
+            rows.append({"epoch": r["epoch"], "series": name, "value": mean, "low": low, "high": high, "runs": len(runs)})
     if show_article and metric in ("train_acc", "val_acc", "train_loss", "val_loss"):
-        log = article["qiskit_log"]
-        fig.add_scatter(x=[e["epoch"] for e in log], y=[e[metric] for e in log], mode="markers+lines", name=f"{ARTICLE_LABEL}: Qiskit",
-                        line=dict(color=FAMILY_COLOURS["article"], dash="dash"))
-    fig.update_layout(title=title, xaxis_title="epoch", yaxis_title=axis, height=460, margin=dict(l=10, r=10, t=40, b=10),
-                      legend=dict(orientation="h", yanchor="top", y=-0.24, xanchor="left", x=0))
-    return fig
+        name = f"{ARTICLE_LABEL}: Qiskit"
+        order.append(name)
+        colours.append(FAMILY_COLOURS["article"])
+        rows += [{"epoch": e["epoch"], "series": name, "value": e[metric], "runs": 1} for e in article["qiskit_log"]]
+    colour = {"field": "series", "type": "nominal", "sort": order, "scale": {"domain": order, "range": colours},
+              "legend": {"orient": "bottom", "direction": "vertical", "title": None, "labelLimit": 400,
+                         "symbolType": "stroke", "symbolOpacity": 1, "symbolStrokeWidth": 2}}
+    y = {"type": "quantitative", "title": axis, "scale": {"zero": False}}
+    return {
+        "title": title,
+        "height": 300,
+        "autosize": {"type": "fit-x", "contains": "padding"},  # the height is the plot's; the legend comes on top of it
+        "data": {"values": rows},
+        "encoding": {"x": {"field": "epoch", "type": "quantitative", "title": "epoch"}, "color": colour},
+        "layer": [
+            {"transform": [{"filter": "datum.runs > 1"}], "mark": {"type": "area", "opacity": 0.15},
+             "encoding": {"y": {"field": "low", **y}, "y2": {"field": "high"}}},
+            {"mark": {"type": "line", "point": {"size": 18}},
+             "encoding": {"y": {"field": "value", **y}, "strokeDash": {"field": "series", "type": "nominal", "sort": order, "legend": None},
+                          "tooltip": [{"field": "series"}, {"field": "epoch"}, {"field": "value", "format": ".4f"}]}},
+        ],
+    }
 
 
 c1, c2 = st.columns(2)
-c1.plotly_chart(curves_chart("train_acc", "Training accuracy", "accuracy"), width="stretch")
-c2.plotly_chart(curves_chart("val_acc", "Validation accuracy", "accuracy"), width="stretch")
-c1.plotly_chart(curves_chart("train_loss", "Training loss", "cross-entropy"), width="stretch")
-c2.plotly_chart(curves_chart("val_loss", "Validation loss", "cross-entropy"), width="stretch")
+c1.vega_lite_chart(spec=curves_chart("train_acc", "Training accuracy", "accuracy"), width="stretch")
+c2.vega_lite_chart(spec=curves_chart("val_acc", "Validation accuracy", "accuracy"), width="stretch")
+c1.vega_lite_chart(spec=curves_chart("train_loss", "Training loss", "cross-entropy"), width="stretch")
+c2.vega_lite_chart(spec=curves_chart("val_loss", "Validation loss", "cross-entropy"), width="stretch")
 
 st.subheader("Per simulator")
 summary = [r for r in comparison.summary_rows(groups) if r["series"] in shown]
