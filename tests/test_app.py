@@ -176,15 +176,17 @@ def test_predict_offers_the_test_set_on_ibm_only_when_enabled(app_env, monkeypat
 
 
 def test_histogram_spec_holds_both_distributions_in_bitstring_order():
-    from ui.figures import histogram_figure
+    from ui.figures import histogram_figure, histogram_spec
 
-    spec = histogram_figure({"00": 700, "11": 324}, np.array([0.5, 0.0, 0.0, 0.5]), 2, "two qubits")
+    spec = histogram_spec({"00": 700, "11": 324}, np.array([0.5, 0.0, 0.0, 0.5]), 2, "two qubits")
     rows = spec["data"]["values"]
     assert spec["encoding"]["x"]["sort"] == ["00", "01", "10", "11"] and spec["encoding"]["x"]["type"] == "nominal"
     measured = {r["bitstring"]: r["probability"] for r in rows if r["series"] == "measured (1,024 shots)"}
     exact = {r["bitstring"]: r["probability"] for r in rows if r["series"] == "exact probability"}
     assert measured == {"00": 700 / 1024, "01": 0.0, "10": 0.0, "11": 324 / 1024} and sum(exact.values()) == 1.0
-    assert len(histogram_figure(None, np.full(8, 1 / 8), 3, "exact only")["data"]["values"]) == 8
+    assert len(histogram_spec(None, np.full(8, 1 / 8), 3, "exact only")["data"]["values"]) == 8
+    figure = histogram_figure({"00": 700, "11": 324}, np.array([0.5, 0.0, 0.0, 0.5]), 2, "two qubits")
+    assert [list(bar.y) for bar in figure.data] == [[0.5, 0.0, 0.0, 0.5], [700 / 1024, 0.0, 0.0, 324 / 1024]], "the same data in Plotly"
 
 
 def test_the_shipped_server_config_bounds_uploads_and_skips_the_per_rerun_gc():

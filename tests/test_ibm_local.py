@@ -164,9 +164,9 @@ def test_the_panel_sends_once_and_shows_job_backend_status_and_histogram(local):
     assert metrics["backend"] == "fake_manila" and metrics["status"] == "DONE" and metrics["shots"] == "512"
     job_id = json.loads(next(local.glob("*.json")).read_text())["job_id"]
     assert any(job_id in c.value for c in at.caption)
-    assert at.get("vega_lite_chart"), "the result histogram"
+    assert at.get("plotly_chart"), "the result histogram"
     at = AppTest.from_string(PANEL_SCRIPT, default_timeout=120).run()  # a new visitor, same circuit
-    assert not at.button and ibm.SUBMISSIONS == before + 1 and at.get("vega_lite_chart")
+    assert not at.button and ibm.SUBMISSIONS == before + 1 and at.get("plotly_chart")
 
 
 class _StubService:

@@ -63,18 +63,40 @@ def _ry_label(k: int, n: int, values: list | None) -> str:
     return f"RY\nx{k}" if k < n else f"RY\nw{(k - n) // n},{(k - n) % n}"
 
 
-def histogram_figure(counts: dict[str, int] | None, probs: np.ndarray, n_qubits: int, title: str) -> dict:
-    """Measured bitstring frequencies next to the exact probabilities: a Vega-Lite spec for ``st.vega_lite_chart``.
+HISTOGRAM_COLOURS = ("#2ca02c", "#1f77b4")  # exact, measured
 
-    Vega-Lite rather than Plotly: a browser draws it in about half the time, which counts when a whole
-    workshop uploads at once (bench/load_test.py); a plain spec rather than Altair, whose schema checks
-    cost the server ~0.1 s a chart.
-    """
+
+def histogram_data(counts: dict[str, int] | None, probs: np.ndarray, n_qubits: int) -> tuple[list[str], dict[str, np.ndarray]]:
+    """Bitstrings in counting order, and per series ("exact probability", "measured (N shots)") a probability each."""
     labels = [format(i, f"0{n_qubits}b") for i in range(2**n_qubits)]
     series = {"exact probability": np.asarray(probs, dtype=float)}
     if counts:
         total = sum(counts.values())
         series[f"measured ({total:,} shots)"] = np.array([counts.get(b, 0) / total for b in labels])
+    return labels, series
+
+
+def histogram_figure(counts: dict[str, int] | None, probs: np.ndarray, n_qubits: int, title: str):
+    """Measured bitstring frequencies next to the exact probabilities (Plotly: zoom and hover, for the explorer)."""
+    import plotly.graph_objects as go
+
+    labels, series = histogram_data(counts, probs, n_qubits)
+    fig = go.Figure()
+    for (name, values), colour, opacity in zip(series.items(), HISTOGRAM_COLOURS, (0.55, 1.0)):
+        fig.add_bar(x=labels, y=values, name=name, marker_color=colour, opacity=opacity)
+    fig.update_layout(title=title, barmode="group", xaxis_title="bitstring (qubit 0 first)", yaxis_title="probability",
+                      height=340, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.3))
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=labels)  # "0101" is a label, not the number 101
+    return fig
+
+
+def histogram_spec(counts: dict[str, int] | None, probs: np.ndarray, n_qubits: int, title: str) -> dict:
+    """The same histogram as a Vega-Lite spec for ``st.vega_lite_chart``: what the Predict page shows.
+
+    A browser draws it in about half the time a Plotly figure takes (0.7 s vs 1.5 s of main-thread work),
+    which counts when a whole workshop uploads at once (bench/load_test.py).
+    """
+    labels, series = histogram_data(counts, probs, n_qubits)
     rows = [{"bitstring": b, "series": name, "probability": float(v[i])} for name, v in series.items() for i, b in enumerate(labels)]
     order = list(series)
     return {
@@ -83,12 +105,11 @@ def histogram_figure(counts: dict[str, int] | None, probs: np.ndarray, n_qubits:
         "data": {"values": rows},
         "mark": {"type": "bar", "tooltip": True},
         "encoding": {
-            # a bitstring such as "0101" is a label, not the number 101: nominal, in counting order
             "x": {"field": "bitstring", "type": "nominal", "sort": labels, "title": "bitstring (qubit 0 first)"},
             "xOffset": {"field": "series", "type": "nominal", "sort": order},
             "y": {"field": "probability", "type": "quantitative", "title": "probability"},
             "color": {"field": "series", "type": "nominal", "sort": order,
-                      "scale": {"domain": order, "range": ["#2ca02c", "#1f77b4"][: len(order)]},
+                      "scale": {"domain": order, "range": list(HISTOGRAM_COLOURS[: len(order)])},
                       "legend": {"orient": "bottom", "title": None}},
         },
     }

@@ -82,7 +82,7 @@ def ibm_panel(spec: CircuitSpec, angles: Any, weights: Any, shots: int = 1024) -
     if record.done:
         probs = exact_probabilities(spec, np.asarray(angles, dtype=float), np.asarray(weights, dtype=float))
         title = f"{record.backend}: measured vs exact (job {record.job_id[:8]}…)"
-        st.vega_lite_chart(spec=histogram_figure(record.histogram, probs, spec.n_qubits, title), width="stretch",
+        st.plotly_chart(histogram_figure(record.histogram, probs, spec.n_qubits, title), width="stretch",
                         key=f"ibm-hist-{record.key}")
 
 

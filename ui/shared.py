@@ -135,6 +135,7 @@ def warm_up_in_background() -> threading.Thread:
 
     def work() -> None:
         import pennylane  # noqa: F401
+        import plotly.graph_objects  # noqa: F401
 
     thread = threading.Thread(target=work, name="qtl-warm-up", daemon=True)
     thread.start()

@@ -65,7 +65,7 @@ with right:
             st.error(str(exc))
     elapsed = time.perf_counter() - started
     title = f"{backend}{' with noise' if noise else ''}: measured vs exact"
-    st.vega_lite_chart(spec=histogram_figure(counts, probs, n_qubits, title), width="stretch")
+    st.plotly_chart(histogram_figure(counts, probs, n_qubits, title), width="stretch")
     signs = 1 - 2 * ((np.arange(2**n_qubits)[:, None] >> (n_qubits - 1 - np.arange(n_qubits))[None, :]) & 1)
     exact_z = probs @ signs
     rows = {"qubit": list(range(n_qubits)), "exact ⟨Z⟩": np.round(exact_z, 4)}

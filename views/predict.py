@@ -7,7 +7,7 @@ import streamlit as st
 from core.backends import installed_backends
 from core.images import ImageError, load_rgb
 from core.quantum import exact_probabilities, sample_counts
-from ui.figures import histogram_figure, markdown_table
+from ui.figures import histogram_spec, markdown_table
 from ui.ibm_panel import ibm_evaluation_panel
 from ui.shared import backbone_available, checkpoint_options, load_predictor, selected_model
 
@@ -70,7 +70,7 @@ def show_prediction(index: int, name: str, data: bytes) -> None:
             except (ValueError, RuntimeError) as exc:
                 st.error(f"{sampler} could not sample this circuit: {exc}")
                 return
-            st.vega_lite_chart(spec=histogram_figure(counts, probs, spec.n_qubits, f"This image's circuit on {sampler}: 1,024 shots vs exact"),
+            st.vega_lite_chart(spec=histogram_spec(counts, probs, spec.n_qubits, f"This image's circuit on {sampler}: 1,024 shots vs exact"),
                             width="stretch", key=f"hist-{name}")
 
 
