@@ -85,6 +85,11 @@ def training_backends() -> list[Backend]:
     return [b for b in installed_backends() if b.trains]
 
 
+def local_backends() -> list[Backend]:
+    """The installed backends that run here, without an account (the simulators a visitor may pick)."""
+    return [b for b in installed_backends() if not b.needs_account]
+
+
 def resolve_shots(name: str, shots: int | str | None = "default") -> int | None:
     """``"default"`` gives the backend's default; 0 or None means analytic."""
     backend = get_backend(name)

@@ -5,7 +5,7 @@ import time
 import numpy as np
 import streamlit as st
 
-from core.backends import MAX_SHOTS, installed_backends
+from core.backends import MAX_SHOTS, local_backends
 from core.circuit import MAX_DEPTH, MAX_QUBITS, CircuitSpec
 from core.images import ImageError
 from core.quantum import exact_probabilities, expvals_from_counts, sample_counts, statevector
@@ -21,7 +21,7 @@ with left:
     n_qubits = st.slider("Qubits", 1, MAX_QUBITS, 4)
     depth = st.slider("Depth (entangling + RY layers)", 0, MAX_DEPTH, 6)
     spec = CircuitSpec(n_qubits, depth)
-    backend = st.selectbox("Simulator", [b.name for b in installed_backends() if not b.needs_account], index=2 if n_qubits else 0)
+    backend = st.selectbox("Simulator", [b.name for b in local_backends()], index=2 if n_qubits else 0)
     sampled = st.toggle("Measure with shots", value=True)
     shots = st.number_input("Shots", 1, MAX_SHOTS, 1024, step=256, disabled=not sampled)
     noise = st.toggle("NISQ noise (fake IBM Manila, qiskit.aer)", value=False, disabled=backend != "qiskit.aer" or not sampled or n_qubits > 5)

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.backends import installed_backends
+from core.backends import local_backends
 from core.images import ImageError, load_rgb
 from core.quantum import exact_probabilities, sample_counts
 from ui.figures import histogram_spec, markdown_table
@@ -35,7 +35,7 @@ inputs = [(u.name, u.getvalue()) for u in uploads or []] + ([("camera", camera.g
 toggle_column, sampler_column = st.columns([2, 1], vertical_alignment="center")
 show_histogram = toggle_column.toggle("Show each image's measurement histogram (1,024 shots)", value=True)
 # default.qubit samples in ~7 ms; qiskit.aer transpiles each circuit (~100 ms), which adds up when a room uploads at once
-samplers = [b.name for b in installed_backends() if not b.needs_account]
+samplers = [b.name for b in local_backends()]
 sampler = sampler_column.selectbox("Sampled on", samplers, index=samplers.index("default.qubit"), disabled=not show_histogram,
                                    help="Any simulator gives the same distribution, up to shot noise.")
 weights = predictor.head.q_params.detach().double().numpy()
