@@ -140,11 +140,26 @@ def _write_status(path: Path, status: dict) -> None:
     atomic_write_bytes(path, json.dumps({**status, "updated": now()}).encode())
 
 
+def _lower_autogroup(niceness: int) -> None:
+    """Give this process's scheduler autogroup the same niceness.
+
+    The worker runs in a session of its own (start_new_session), and Linux with autogroup scheduling (the default
+    on desktops and many servers) shares the CPU fairly between sessions first: os.nice alone only ranks the worker
+    within its own session, and it took as much CPU as the whole server. Raising an autogroup's niceness needs no
+    privilege; kernels without autogroup have no such file.
+    """
+    try:
+        Path("/proc/self/autogroup").write_text(str(niceness))
+    except OSError:
+        pass
+
+
 def _worker(config: dict, runs_dir: str | None, checkpoints_dir: str | None, lock_fd: int | None = None) -> int:
     from core.train import Cancelled, Progress, TrainConfig, train
 
     # Visitors first: on a busy server the retrain takes the CPU time they leave over.
     os.nice(WORKER_NICENESS)
+    _lower_autogroup(WORKER_NICENESS)
 
     _, status_path, cancel, _ = _paths()
     base = {**(_read_json(status_path) or {}), "pid": os.getpid(), "config": config}

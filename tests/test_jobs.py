@@ -79,6 +79,10 @@ def test_cancel_stops_the_worker_and_frees_the_lock(job_env):
     running = wait_for(training_epoch(1), what="training to start")
     # visitors first: the worker yields the CPU to the server that started it
     assert os.getpriority(os.PRIO_PROCESS, running["pid"]) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + jobs.WORKER_NICENESS)
+    # its own session is its own scheduler autogroup, which the kernel weighs against the server's: lowered too
+    autogroup = Path(f"/proc/{running['pid']}/autogroup")
+    if autogroup.exists():
+        assert autogroup.read_text().split()[-1] == str(jobs.WORKER_NICENESS)
     assert jobs.cancel_training()
     status = wait_for(lambda s: s.get("state") not in ("starting", "running"), timeout_s=60, what="the cancel")
     assert status["state"] == "cancelled"
