@@ -307,7 +307,9 @@ def _fit(cfg: TrainConfig, record: dict, splits: dict, on_progress, should_stop,
     record["test"] = {
         "accuracy": test["accuracy"], "top1_error": test["top1_error"], "loss": test["loss"],
         "confusion": test["confusion"], "n": len(splits["test"].labels),
-        "misclassified": [p for p, guess, truth in zip(splits["test"].paths, test["predictions"], splits["test"].labels.tolist()) if guess != truth],
+        # relative to the data folder, so a record shipped from one machine names the same images on another
+        "misclassified": [Path(p).relative_to(cfg.data_dir).as_posix()
+                          for p, guess, truth in zip(splits["test"].paths, test["predictions"], splits["test"].labels.tolist()) if guess != truth],
     }
     record["executor"] = executor.describe() if executor is not None else f"classical {cfg.head} head"
     checkpoint = Path(checkpoints_dir) / f"{record['run_id']}.pt"

@@ -312,6 +312,10 @@ def test_record_schema_rejects_what_is_wrong(short_run):
 
     record, _ = short_run
     assert validate(record) is record
+    wrong = record["test"]["misclassified"]
+    # dataset-relative, so the shipped records name the same images on any machine
+    assert len(wrong) == sum(record["test"]["confusion"][i][j] for i in range(2) for j in range(2) if i != j)
+    assert all(not Path(p).is_absolute() and p.startswith("test/") and (Path(record["dataset"]["path"]) / p).is_file() for p in wrong)
     broken = [
         {k: v for k, v in record.items() if k != "epochs"},
         {**record, "status": "exploded"},
