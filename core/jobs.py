@@ -143,8 +143,8 @@ def _write_status(path: Path, status: dict) -> None:
 def _lower_autogroup(niceness: int) -> None:
     """Give this process's scheduler autogroup the same niceness.
 
-    The worker runs in a session of its own (start_new_session), and Linux with autogroup scheduling (the default
-    on desktops and many servers) shares the CPU fairly between sessions first: os.nice alone only ranks the worker
+    The worker runs in a session of its own (start_new_session), and Linux with autogroup scheduling (enabled on
+    this machine's kernel and by many distributions) shares the CPU fairly between sessions first: os.nice alone only ranks the worker
     within its own session, and it took as much CPU as the whole server. Raising an autogroup's niceness needs no
     privilege; kernels without autogroup have no such file.
     """

@@ -17,6 +17,7 @@ from tools.browser import (
     PAGES,
     PREDICTION,
     ROOT,
+    UPLOADER,
     drawn_photo,
     launch_chromium,
     open_page,
@@ -83,7 +84,7 @@ def test_a_bad_upload_gets_a_message_in_chromium(server, browser, tmp_path):
     open_page(page, server, "predict", timeout_ms=120_000)
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
-    page.locator("[data-testid='stFileUploader'] input[type=file]").first.set_input_files(str(broken))
+    page.locator(UPLOADER).first.set_input_files(str(broken))
     message = page.locator("[data-testid='stAlertContentError']").filter(has_text="broken.png")
     message.first.wait_for(timeout=60_000)
     assert page.locator("[data-testid='stException']").count() == 0
@@ -97,7 +98,7 @@ def test_an_oversize_upload_is_refused_with_a_message(server, browser, tmp_path)
     open_page(page, server, "predict", timeout_ms=120_000)
     huge = tmp_path / "huge.jpg"
     huge.write_bytes(b"\xff\xd8\xff" + os.urandom((limit_mb + 1) * 1024 * 1024))
-    page.locator("[data-testid='stFileUploader'] input[type=file]").first.set_input_files(str(huge))
+    page.locator(UPLOADER).first.set_input_files(str(huge))
     message = page.get_by_text(f"{limit_mb:.1f}MB or smaller", exact=False)
     message.first.wait_for(timeout=30_000)
     assert page.locator(PREDICTION).count() == 0

@@ -67,7 +67,9 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
 
 
-IDLE_JS = "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state') === 'notRunning'"
+IDLE_SELECTOR = '[data-testid="stApp"][data-test-script-state="notRunning"]'  # Streamlit has finished the script run
+IDLE_JS = f"() => document.querySelector('{IDLE_SELECTOR}') !== null"
+UPLOADER = "[data-testid='stFileUploader'] input[type=file]"
 
 
 def wait_until_idle(page, timeout_ms: float = 60_000) -> None:
@@ -113,7 +115,7 @@ def upload_and_read_prediction(page, image: Path, timeout_ms: float = 60_000) ->
     """Upload ``image`` on the Predict page; (predicted class, seconds until it is shown)."""
     before = page.locator(PREDICTION).count()
     start = time.perf_counter()
-    page.locator("[data-testid='stFileUploader'] input[type=file]").first.set_input_files(str(image))
+    page.locator(UPLOADER).first.set_input_files(str(image))
     verdict = page.locator(PREDICTION).nth(before)
     verdict.wait_for(timeout=timeout_ms)
     elapsed = time.perf_counter() - start

@@ -17,9 +17,11 @@ from pathlib import Path
 from tools.browser import (
     CHROMIUM,
     CHROMIUM_FLAGS,
+    IDLE_SELECTOR,
     PREDICTION,
     ROOT,
     TITLES,
+    UPLOADER,
     drawn_photo,
     streamlit_server,
     verdict_label,
@@ -98,8 +100,6 @@ _APPEARS_JS = """(selector) => new Promise((resolve) => {
   if (document.querySelector(selector)) return seen();
   observer.observe(document.documentElement, { childList: true, subtree: true, attributes: true, characterData: true });
 })"""
-IDLE_SELECTOR = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-UPLOADER = "[data-testid='stFileUploader'] input[type=file]"
 
 
 async def appears(page, selector: str, timeout_s: float) -> float:
