@@ -14,7 +14,8 @@ Every job is submitted once. Its record (job id, backend, status, queue position
 submission time, counts with wire 0 as the leftmost bit) is written atomically to
 ``$QTL_IBM_CACHE`` (default ``data/ibm_jobs/``) as ``<key>.json``, the key being a
 hash of (mode, requested backend, the circuit's shape and parameters, shots); a
-rerun finds the record and never resubmits. A pending cloud job is refreshed by its
+rerun finds the record and never resubmits; an exclusive file lock in that folder
+makes "look up, else submit and write" one step for every process on the machine. A pending cloud job is refreshed by its
 job id (at most every ``REFRESH_S`` seconds).
 
 What differs with a real account (none of it can run here, there is no network):
@@ -45,13 +46,15 @@ What differs with a real account (none of it can run here, there is no network):
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import threading
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -145,6 +148,23 @@ def how_to_enable() -> str:
 
 def cache_dir() -> Path:
     return Path(os.environ.get(CACHE_ENV) or CACHE_DIR)
+
+
+@contextmanager
+def _submission_lock() -> Iterator[None]:
+    """Held from "is there a record?" to "the record is written": one submission per circuit for the machine.
+
+    A thread lock for this process's sessions and an exclusive flock for other processes (a second server,
+    the CLI) sharing the cache folder; the kernel frees the flock however a process ends.
+    """
+    folder = cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    with _LOCK, open(folder / ".submit.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 # --- the record ------------------------------------------------------------------------------------
@@ -445,7 +465,7 @@ def submit_circuit(spec: CircuitSpec, angles: Any, weights: Any, shots: int = 10
     if len(rows) != 1:
         raise ValueError("submit_circuit sends one circuit: pass angles of shape (n,)")
     key = circuit_key(spec, angles, weights, shots, conn, noiseless)
-    with _LOCK:
+    with _submission_lock():
         record = _load(key)
         if record is not None:
             return _refresh(record, conn)
@@ -552,7 +572,7 @@ def evaluate_test_set(checkpoint, data_dir: str | os.PathLike | None = None, lim
     chosen, indices = _chosen_images(checkpoint, data_dir, limit, split)
     spec, head = checkpoint.spec, checkpoint.build_head(executor=None)
     key = evaluation_key(checkpoint, indices, split, shots, conn, noiseless)
-    with _LOCK:
+    with _submission_lock():
         record = _load(key)
         if record is None:
             if not submit:

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -126,6 +127,39 @@ def test_submitted_once_cached_on_disk_and_kept_across_a_restart(local):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {"job_id": first.job_id, "submissions": 0}
+
+
+RACER = """
+import json, sys, time
+from pathlib import Path
+import numpy as np
+from core import ibm
+from core.circuit import CircuitSpec
+go = Path(sys.argv[1])
+Path(sys.argv[2]).touch()  # imported and waiting
+while not go.exists():
+    time.sleep(0.005)
+r = ibm.submit_circuit(CircuitSpec(4, 2), np.full(4, 0.3), np.full((2, 4), 0.7), 1024, seed=1)
+print(json.dumps({"job_id": r.job_id, "submissions": ibm.SUBMISSIONS}))
+"""
+
+
+def test_processes_asking_at_the_same_moment_submit_once(local, tmp_path):
+    # two servers (or a server and the CLI) on one machine share the cache folder: the circuit goes out once
+    go, ready = tmp_path / "go", [tmp_path / f"ready-{i}" for i in range(4)]
+    racers = [subprocess.Popen([sys.executable, "-c", RACER, str(go), str(r)], cwd=ROOT, env=dict(os.environ),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for r in ready]
+    deadline = time.monotonic() + 120
+    while not all(r.exists() for r in ready) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    go.touch()
+    answers = []
+    for racer in racers:
+        out, err = racer.communicate(timeout=120)
+        assert racer.returncode == 0, err
+        answers.append(json.loads(out.strip().splitlines()[-1]))
+    assert sum(a["submissions"] for a in answers) == 1
+    assert len({a["job_id"] for a in answers}) == 1 and len(list(local.glob("*.json"))) == 1
 
 
 def test_the_token_never_reaches_a_record_the_cache_or_the_page(local, monkeypatch):
