@@ -15,8 +15,8 @@ submission time, counts with wire 0 as the leftmost bit) is written atomically t
 ``$QTL_IBM_CACHE`` (default ``data/ibm_jobs/``) as ``<key>.json``, the key being a
 hash of (mode, requested backend, the circuit's shape and parameters, shots); a
 rerun finds the record and never resubmits; an exclusive file lock in that folder
-makes "look up, else submit and write" one step for every process on the machine. A pending cloud job is refreshed by its
-job id (at most every ``REFRESH_S`` seconds).
+makes "look up, else submit and write" one step for every process on the machine.
+A pending cloud job is refreshed by its job id (at most every ``REFRESH_S`` seconds).
 
 What differs with a real account (none of it can run here, there is no network):
 

@@ -52,14 +52,6 @@ class LoadResult:
     opened_s: list[float] = field(default_factory=list)  # all open Predict at once → each page ready
     browsers: int = 1
 
-    @property
-    def median_s(self) -> float:
-        return median(self.prediction_s)
-
-    @property
-    def p95_s(self) -> float:
-        return p95(self.prediction_s)
-
 
 def peak_rss_mb(pid: int) -> float:
     """The process's peak resident memory (VmHWM), in MiB; 0 if it is gone."""

@@ -64,14 +64,15 @@ def show_prediction(index: int, name: str, data: bytes) -> None:
         }))
         st.caption(f"Logits: mask {result.logits[0]:.3f}, no_mask {result.logits[1]:.3f}")
         if show_histogram:
-            probs = exact_probabilities(spec, np.array(result.angles), weights)
+            angles = np.array(result.angles)
+            probs = exact_probabilities(spec, angles, weights)
             try:
-                counts = sample_counts(sampler, spec, np.array(result.angles), weights, 1024, seed=0)
+                counts = sample_counts(sampler, spec, angles, weights, 1024, seed=0)
             except (ValueError, RuntimeError) as exc:
                 st.error(f"{sampler} could not sample this circuit: {exc}")
                 return
             st.vega_lite_chart(spec=histogram_spec(counts, probs, spec.n_qubits, f"This image's circuit on {sampler}: 1,024 shots vs exact"),
-                            width="stretch", key=f"hist-{name}")
+                            width="stretch", key=f"hist-{index}")  # two uploads may share a file name
 
 
 for index, (name, data) in enumerate(inputs):
@@ -103,4 +104,3 @@ if st.button("Run the test set"):
 
 st.divider()
 ibm_evaluation_panel(path, shots=1024)
-
