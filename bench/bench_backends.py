@@ -20,13 +20,12 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from core.backends import BACKENDS  # noqa: E402
-from core.circuit import CircuitSpec  # noqa: E402
-from core.quantum import exact_probabilities, sample_counts  # noqa: E402
+from core.circuit.definition import CircuitSpec
+from core.execution.backends import BACKENDS
+from core.execution.settings import ExecutionSettings
+from core.execution.single_circuit import exact_probabilities, sample_counts
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,14 +41,14 @@ def timed(fn, repeats: int) -> float:
 
 
 def ibm_local_runner(spec: CircuitSpec, angles, weights):
-    from core import ibm
+    from core.ibm import submission
 
     os.environ["QTL_IBM_LOCAL"] = "fake_manila"
 
     def run():
         with tempfile.TemporaryDirectory() as cache:  # a new job every time, never the cached answer
             os.environ["QTL_IBM_CACHE"] = cache
-            record = ibm.submit_circuit(spec, angles, weights, shots=1024)
+            record = submission.submit_circuit(spec, angles, weights, shots=1024)
             assert record.histogram, record
     return run
 
@@ -70,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         if name == "ibm.quantum":
             cases.append(("1,024 shots, local test mode (fake Manila)", ibm_local_runner(spec, angles, weights)))
         else:
-            cases.append(("1,024 shots", lambda n=name: sample_counts(n, spec, angles, weights, 1024, seed=0)))
+            cases.append(("1,024 shots", lambda n=name: sample_counts(spec, angles, weights, ExecutionSettings(n, 1024, 0))))
             if name == "default.qubit":
                 cases.append(("analytic probabilities (what the explorer shows as exact)",
                               lambda: exact_probabilities(spec, angles, weights)))

@@ -26,14 +26,16 @@ import tempfile
 import time
 from pathlib import Path
 
+import torch
+
+from core.circuit.definition import CircuitSpec
+from core.circuit.pennylane_ops import make_qnode
+from core.execution.executor import CircuitExecutor
+from core.execution.factory import make_executor
+from core.execution.settings import ExecutionSettings
+from core.learning.heads import DressedQuantumHead
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import torch  # noqa: E402
-
-from core.circuit import CircuitSpec, make_qnode  # noqa: E402
-from core.model import DressedQuantumHead  # noqa: E402
-from core.quantum import CircuitExecutor, make_executor  # noqa: E402
 
 STEPS_PER_EPOCH, EPOCHS = 60, 30
 # (simulator, shots, baseline steps, our steps); the slow baselines run only a few steps
@@ -49,11 +51,11 @@ class ArticleLoopExecutor(CircuitExecutor):
     """The article's (and Mari et al.'s demo's) loop: one QNode call per image of the batch."""
 
     def __init__(self, backend: str, spec: CircuitSpec, shots):
-        super().__init__(backend, spec, shots)
-        from core.backends import make_device
+        super().__init__(spec, ExecutionSettings(backend, shots))
+        from core.execution.devices import make_device
 
         diff = self.backend.analytic_diff if self.shots is None else "parameter-shift"
-        self.qnode = make_qnode(make_device(backend, spec.n_qubits), spec, diff, shots=self.shots)
+        self.qnode = make_qnode(make_device(self.settings, spec.n_qubits), spec, diff, shots=self.shots)
 
     def expvals(self, angles, weights):
         rows = [torch.stack(list(self.qnode(a, weights))).to(angles.dtype) for a in angles]
@@ -64,9 +66,9 @@ class ArticleLoopExecutor(CircuitExecutor):
 def time_steps(executor: CircuitExecutor, features: torch.Tensor, labels: torch.Tensor, steps: int, repeats: int = 3) -> dict:
     """Median seconds per training step over ``repeats`` runs of ``steps`` steps (after one warm-up step).
 
-    Both paths run as the training loop does, one thread per library (core.train.single_threaded).
+    Both paths run as the training loop does, one thread per library (core.learning.train.single_threaded).
     """
-    from core.train import single_threaded
+    from core.learning.train import single_threaded
 
     with single_threaded():
         return _time_steps(executor, features, labels, steps, repeats)
@@ -97,8 +99,8 @@ def _time_steps(executor: CircuitExecutor, features: torch.Tensor, labels: torch
 
 
 def bench_simulators(quick: bool) -> list[dict]:
-    from core.data import default_data_dir
-    from core.train import load_split_features
+    from core.learning.features import load_split_features
+    from core.paths import default_data_dir
 
     split = load_split_features(default_data_dir(), "efficientnet_lite0", "train")
     spec = CircuitSpec()
@@ -110,7 +112,7 @@ def bench_simulators(quick: bool) -> list[dict]:
         print(f"  {backend}: article loop, {base_steps} steps × {base_repeats}", flush=True)
         base = time_steps(ArticleLoopExecutor(backend, spec, shots), split.features, split.labels, base_steps, base_repeats)
         print(f"  {backend}: batched path, {our_steps} steps × 3", flush=True)
-        ours_executor = make_executor(backend, spec, shots=shots, seed=0)
+        ours_executor = make_executor(spec, ExecutionSettings(backend, shots, 0))
         ours = time_steps(ours_executor, split.features, split.labels, our_steps)
         rows.append(
             {
@@ -128,7 +130,7 @@ def bench_simulators(quick: bool) -> list[dict]:
 
 
 def bench_features(quick: bool) -> list[dict]:
-    from core.backbones import BackboneUnavailable, get_info, load_backbone
+    from core.learning.backbones import BackboneUnavailable, get_info, load_backbone
 
     out = []
     for name in ("efficientnet_lite0", "resnet18"):
@@ -156,9 +158,10 @@ def bench_features(quick: bool) -> list[dict]:
 
 
 def bench_prediction(checkpoint: Path, quick: bool) -> dict:
-    from core.checkpoints import load_checkpoint
-    from core.data import default_data_dir, list_split
-    from core.predict import Predictor
+    from core.data.dataset import list_split
+    from core.learning.checkpoints import load_checkpoint
+    from core.learning.predict import Predictor
+    from core.paths import default_data_dir
 
     predictor = Predictor(load_checkpoint(checkpoint))
     image = list_split(default_data_dir(), "test")[0].path
@@ -176,7 +179,8 @@ def bench_cold_retrain(quick: bool) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "QTL_CACHE": str(Path(tmp) / "cache")}
         epochs = 3 if quick else EPOCHS
-        command = [sys.executable, "-m", "core.train", "--epochs", str(epochs), "--runs-dir", f"{tmp}/runs", "--checkpoints-dir", f"{tmp}/ckpt"]
+        command = [sys.executable, "-m", "core", "train", "--epochs", str(epochs),
+                   "--runs-dir", f"{tmp}/runs", "--checkpoints-dir", f"{tmp}/ckpt"]
         start = time.perf_counter()
         subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wall = time.perf_counter() - start
@@ -200,18 +204,21 @@ def table(results: dict) -> str:
         shots = f" ({r['shots']} shots)" if r["shots"] else " (analytic)"
         lines.append(
             f"| {r['simulator']}{shots} | {r['article_loop']['step_s']:.4f} ({r['article_loop']['steps']} steps) "
-            f"| {r['batched']['step_s']:.4f} | {r['speedup']:.0f}× | {_duration(r['article_30_epochs_s'])} | {_duration(r['batched_30_epochs_s'])} |"
+            f"| {r['batched']['step_s']:.4f} | {r['speedup']:.0f}× "
+            f"| {_duration(r['article_30_epochs_s'])} | {_duration(r['batched_30_epochs_s'])} |"
         )
     lines.append("")
     for f in results["features"]:
         lines.append(f"feature extraction {f['backbone']}: {f['images_per_s']:.1f} images/s ({f['note']})")
     cold = results["cold_retrain"]
     lines.append(
-        f"cold retrain (410 images through efficientnet_lite0 + {cold['epochs']} epochs default.qubit): {cold['wall_s']:.1f} s wall, "
-        f"features {cold['feature_s']:.1f} s, peak memory {cold['peak_rss_gib']:.2f} GiB, test accuracy {cold['test_accuracy']:.3f}"
+        f"cold retrain (410 images through efficientnet_lite0 + {cold['epochs']} epochs default.qubit): "
+        f"{cold['wall_s']:.1f} s wall, features {cold['feature_s']:.1f} s, peak memory {cold['peak_rss_gib']:.2f} GiB, "
+        f"test accuracy {cold['test_accuracy']:.3f}"
     )
     p = cold["prediction"]
-    lines.append(f"warm single-image prediction: median {p['median_s'] * 1000:.0f} ms, p95 {p['p95_s'] * 1000:.0f} ms ({p['n']} runs)")
+    lines.append(f"warm single-image prediction: median {p['median_s'] * 1000:.0f} ms, "
+                 f"p95 {p['p95_s'] * 1000:.0f} ms ({p['n']} runs)")
     return "\n".join(lines)
 
 

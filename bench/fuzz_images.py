@@ -2,7 +2,7 @@
 
     python bench/fuzz_images.py [--count 20000] [--seed 0] [--checkpoint PATH] [--out bench/out/fuzz.json]
 
-Inputs come from ``core.fuzz.generate_inputs`` (random bytes, mutated real
+Inputs come from ``tools.fuzz.generate_inputs`` (random bytes, mutated real
 JPEG/PNG/WebP files from the face-mask-410 set, truncated and empty files,
 decompression bombs, animations, TIFF, ICO, broken EXIF, odd pixel modes).
 Every input must end as a prediction or as an ``ImageError`` with a message;
@@ -23,16 +23,15 @@ import tempfile
 import time
 from pathlib import Path
 
+import torch
+from tqdm import tqdm
+
+from core.learning.checkpoints import load_checkpoint
+from core.learning.predict import Predictor
+from core.paths import SHARED_DATA_DIR
+from tools.fuzz import generate_inputs, peak_rss_mib, run_fuzz, untrained_checkpoint
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import torch  # noqa: E402
-from tqdm import tqdm  # noqa: E402
-
-from core.checkpoints import load_checkpoint  # noqa: E402
-from core.data import SHARED_DATA_DIR  # noqa: E402
-from core.fuzz import generate_inputs, peak_rss_mib, run_fuzz, untrained_checkpoint  # noqa: E402
-from core.predict import Predictor  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,8 +67,9 @@ def main(argv: list[str] | None = None) -> int:
         failures_dir.mkdir(exist_ok=True)
         name = f"{failure.kind.replace('/', '-')}-{hashlib.sha256(failure.data).hexdigest()[:12]}.bin"
         (failures_dir / name).write_bytes(failure.data)
-    result = {"count": args.count, "seed": args.seed, "checkpoint": str(checkpoint.path), "cpus": os.cpu_count(), "threads": args.threads,
-              "peak_rss_before_mib": rss_before, "when": time.strftime("%Y-%m-%d %H:%M:%S"), **report.to_json()}
+    result = {"count": args.count, "seed": args.seed, "checkpoint": str(checkpoint.path), "cpus": os.cpu_count(),
+              "threads": args.threads, "peak_rss_before_mib": rss_before, "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+              **report.to_json()}
     out.write_text(json.dumps(result, indent=1))
     print(f"wrote {out}" + (f"; {len(report.failures)} failing inputs in {failures_dir}" if report.failures else ""))
     for failure in report.failures[:20]:

@@ -18,10 +18,8 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from tools.browser import ROOT  # noqa: E402
-from tools.load import LoadResult, median, p95, run_load  # noqa: E402
+from tools.browser import ROOT
+from tools.load import LoadResult, median, p95, run_load
 
 GOALS = {"p95_s": 10.0, "server_peak_mb": 4096.0}
 

@@ -18,9 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from tools.browser import (  # noqa: E402
+from tools.browser import (
     PAGES,
     ROOT,
     drawn_photo,
@@ -76,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         row = {"measure": name, "median_s": round(median, 3), "max_s": round(max(values), 3), "n": len(values),
                "target_s": TARGETS_S[name], "meets_target": median <= TARGETS_S[name]}
         rows.append(row)
-        print(f"{name:34} {median:9.2f} {max(values):7.2f} {len(values):3d} {TARGETS_S[name]:9.1f}  {'yes' if row['meets_target'] else 'NO'}")
+        verdict = "yes" if row["meets_target"] else "NO"
+        print(f"{name:34} {median:9.2f} {max(values):7.2f} {len(values):3d} {TARGETS_S[name]:9.1f}  {verdict}")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"rows": rows, "samples": times}, indent=1))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core.data import SHARED_DATA_DIR
+from core.paths import SHARED_DATA_DIR
 
 SHARED_DIR = SHARED_DATA_DIR.parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -43,6 +43,18 @@ def _session_feature_cache(tmp_path_factory) -> None:
 @pytest.fixture(scope="session")
 def lite0():
     """The offline, really pre-trained backbone, loaded once per session."""
-    from core.backbones import load_backbone
+    from core.learning.backbones import load_backbone
 
     return load_backbone("efficientnet_lite0")
+
+
+@pytest.fixture(scope="session")
+def short_run(face_mask_410, tmp_path_factory):
+    """A 2-epoch default.qubit run on the real images: (its record, the folder with runs/ and ckpt/)."""
+    from core.learning.config import TrainConfig
+    from core.results.runs import run_training
+
+    out = tmp_path_factory.mktemp("run")
+    config = TrainConfig(epochs=2, seed=3, data_dir=str(face_mask_410))
+    record = run_training(config, runs_dir=out / "runs", checkpoints_dir=out / "ckpt")
+    return record, out

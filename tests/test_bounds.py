@@ -2,7 +2,7 @@
 
 Every public entry point the pages call (views/explorer.py: CircuitSpec,
 exact_probabilities, statevector, sample_counts; ui/retrain.py:
-core.jobs.start_training) refuses out-of-range, non-integer, negative and
+core.server.training_worker.start_training) refuses out-of-range, non-integer, negative and
 NaN values with a ValueError whose message names the setting and its range.
 """
 
@@ -13,9 +13,9 @@ import math
 import numpy as np
 import pytest
 
-from core.backends import MAX_SHOTS, resolve_shots
-from core.circuit import MAX_DEPTH, MAX_QUBITS, CircuitSpec
-from core.quantum import check_shots, exact_probabilities, sample_counts, statevector
+from core.circuit.definition import MAX_DEPTH, MAX_QUBITS, CircuitSpec
+from core.execution.settings import MAX_SHOTS, ExecutionSettings, check_shots, resolve_shots
+from core.execution.single_circuit import exact_probabilities, sample_counts, statevector
 
 NOT_WHOLE = [2.5, 4.0, "4", None, True, math.nan, math.inf]
 
@@ -63,7 +63,7 @@ def test_circuit_parameters_are_checked(entry, angles, weights, needle):
     run = {
         "exact_probabilities": lambda: exact_probabilities(SPEC, angles, weights),
         "statevector": lambda: statevector(SPEC, angles, weights),
-        "sample_counts": lambda: sample_counts("default.qubit", SPEC, angles, weights, 100, seed=0),
+        "sample_counts": lambda: sample_counts(SPEC, angles, weights, ExecutionSettings("default.qubit", 100, 0)),
     }[entry]
     with pytest.raises(ValueError, match=needle):
         run()
@@ -72,12 +72,12 @@ def test_circuit_parameters_are_checked(entry, angles, weights, needle):
 @pytest.mark.parametrize("shots", [0, -1, -1024, MAX_SHOTS + 1, 10**12, 2.5, 1024.0, "1024", "x", None, True, math.nan, math.inf])
 def test_sample_counts_shots_are_bounded(shots):
     with pytest.raises(ValueError, match=rf"shots must be a whole number between 1 and {MAX_SHOTS}, got"):
-        sample_counts("qiskit.aer", SPEC, GOOD_ANGLES, GOOD_WEIGHTS, shots, seed=0)
+        sample_counts(SPEC, GOOD_ANGLES, GOOD_WEIGHTS, ExecutionSettings("qiskit.aer", shots, 0))
 
 
 def test_valid_values_at_the_bounds_still_run():
     assert check_shots(np.int64(MAX_SHOTS)) == MAX_SHOTS
-    counts = sample_counts("default.qubit", SPEC, GOOD_ANGLES, GOOD_WEIGHTS, 1, seed=0)
+    counts = sample_counts(SPEC, GOOD_ANGLES, GOOD_WEIGHTS, ExecutionSettings("default.qubit", 1, 0))
     assert sum(counts.values()) == 1
     spec = CircuitSpec(1, MAX_DEPTH)
     probs = exact_probabilities(spec, [0.3], np.zeros(spec.weight_shape))
@@ -100,20 +100,20 @@ def test_resolve_shots_refuses_non_integers(shots):
         resolve_shots("qiskit.aer", shots)
 
 
-# --- training (the sidebar's retrain → core.jobs.start_training → TrainConfig.resolved) -----------------------
+# --- training (the sidebar's retrain → core.server.training_worker.start_training → TrainConfig.resolved) -----------------------
 
 
 @pytest.fixture
 def no_worker(monkeypatch, tmp_path):
     """Refused settings must fail in the request: never start a worker, never touch the real jobs folder."""
-    import core.jobs
+    from core.server import training_worker
 
     def refuse(*args, **kwargs):
         raise AssertionError("a training worker was started for settings that should have been refused")
 
     monkeypatch.setenv("QTL_JOBS_DIR", str(tmp_path / "jobs"))
-    monkeypatch.setattr(core.jobs.subprocess, "Popen", refuse)
-    return core.jobs
+    monkeypatch.setattr(training_worker.subprocess, "Popen", refuse)
+    return training_worker
 
 
 @pytest.mark.parametrize(
@@ -151,7 +151,7 @@ def test_start_training_refuses_bad_settings(setting, needle, no_worker):
          "noise-on-default.qubit"],
 )
 def test_training_config_refuses_non_integers_and_overrides(setting, tmp_path):
-    from core.train import TrainConfig
+    from core.learning.config import TrainConfig
 
     with pytest.raises(ValueError):
         TrainConfig.from_dict({"data_dir": str(tmp_path), **setting}).resolved()

@@ -17,7 +17,8 @@ CHROMIUM = os.environ.get("QTL_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PAGES = {"concepts": "Concepts", "explorer": "Circuit explorer", "comparison": "Backend comparison", "predict": "Predict"}
 DEFAULT_PAGE = "concepts"  # served at "/"
-TITLES = {"concepts": "Hybrid classical-quantum", "explorer": "Circuit explorer", "comparison": "Backend comparison", "predict": "Predict:"}
+TITLES = {"concepts": "Hybrid classical-quantum", "explorer": "Circuit explorer", "comparison": "Backend comparison",
+          "predict": "Predict:"}
 
 
 def free_port() -> int:
@@ -32,7 +33,8 @@ def streamlit_server(env: dict[str, str] | None = None, timeout_s: float = 120.0
     port = free_port()
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1", "--server.port", str(port),
                "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    log = open(ROOT / "tests" / "artifacts" / f"streamlit-{port}.log", "wb") if (ROOT / "tests" / "artifacts").is_dir() else subprocess.DEVNULL
+    artifacts = ROOT / "tests" / "artifacts"
+    log = open(artifacts / f"streamlit-{port}.log", "wb") if artifacts.is_dir() else subprocess.DEVNULL
     server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -126,9 +128,11 @@ def settle(page, timeout_ms: float = 20_000) -> None:
     """Until lazily drawn elements (tables, charts) have replaced their grey placeholders."""
     page.wait_for_function(
         """() => !document.querySelector('[data-testid="stSkeleton"]')
-              && [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(c => c.getBoundingClientRect().top > innerHeight || c.querySelector('svg.main-svg'))
-              && [...document.querySelectorAll('[data-testid="stDataFrame"]')].every(d => !d.checkVisibility() || d.getBoundingClientRect().top > innerHeight
-                                                                          || d.querySelector('canvas'))""",
+              && [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+                   .every(c => c.getBoundingClientRect().top > innerHeight || c.querySelector('svg.main-svg'))
+              && [...document.querySelectorAll('[data-testid="stDataFrame"]')]
+                   .every(d => !d.checkVisibility() || d.getBoundingClientRect().top > innerHeight
+                               || d.querySelector('canvas'))""",
         timeout=timeout_ms,
     )
     page.wait_for_timeout(1000)

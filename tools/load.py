@@ -188,7 +188,7 @@ def run_load(sessions: int = 20, retrain: dict | None = None, timeout_s: float =
         raise ValueError(f"browsers must be between 1 and sessions ({sessions}), got {browsers}")
     import os
 
-    from core import jobs
+    from core.server import training_worker
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
@@ -201,17 +201,18 @@ def run_load(sessions: int = 20, retrain: dict | None = None, timeout_s: float =
             with streamlit_server(env) as (url, server):
                 asyncio.run(_warm_up(url, tmp_path, timeout_s * 1000))
                 request = retrain or {"backend": "qiskit.aer", "shots": 1024, "epochs": 30, "seed": 7}
-                started = jobs.start_training(request, runs_dir=env["QTL_RUNS_DIR"], checkpoints_dir=env["QTL_CHECKPOINTS_DIR"])
+                started = training_worker.start_training(request, runs_dir=env["QTL_RUNS_DIR"],
+                                                         checkpoints_dir=env["QTL_CHECKPOINTS_DIR"])
                 if not started.started:
                     raise RuntimeError(started.message)
-                worker_pid = (jobs.read_status() or {}).get("pid", 0)
+                worker_pid = (training_worker.read_status() or {}).get("pid", 0)
                 results, other_times = asyncio.run(_run(url, sessions, tmp_path, timeout_s * 1000, browsers))
                 worker_peak = peak_rss_mb(worker_pid)
                 server_peak = peak_rss_mb(server.pid)
-                state = (jobs.read_status() or {}).get("state", "")
-                jobs.cancel_training()
+                state = (training_worker.read_status() or {}).get("state", "")
+                training_worker.cancel_training()
                 deadline = time.monotonic() + 60
-                while jobs.is_running() and time.monotonic() < deadline:
+                while training_worker.is_running() and time.monotonic() < deadline:
                     time.sleep(0.2)
         finally:
             for key, value in saved.items():

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from core.circuit import CircuitSpec, symbolic_ops
+from core.circuit.definition import CircuitSpec, symbolic_ops
+
+# matplotlib and Plotly are imported inside the functions that use them: a page draws only the figures it shows.
+
+# The article plotted Cirq, Qiskit and PennyLane in blue, orange and green.
+FAMILY_COLOURS = {"cirq": "#1f77b4", "qiskit": "#ff7f0e", "pennylane": "#2ca02c", "qsharp": "#9467bd", "classical": "#7f7f7f",
+                  "article": "#d62728"}
 
 
 @st.cache_resource(show_spinner=False)
@@ -93,11 +99,12 @@ def histogram_figure(counts: dict[str, int] | None, probs: np.ndarray, n_qubits:
 def histogram_spec(counts: dict[str, int] | None, probs: np.ndarray, n_qubits: int, title: str) -> dict:
     """The same histogram as a Vega-Lite spec for ``st.vega_lite_chart``: what the Predict page shows.
 
-    A browser draws it in about half the time a Plotly figure takes (0.7 s vs 1.5 s of main-thread work),
+    A browser draws it in about half the time a Plotly figure takes (docs/benchmarks.md, *Load*),
     which counts when a whole workshop uploads at once (bench/load_test.py).
     """
     labels, series = histogram_data(counts, probs, n_qubits)
-    rows = [{"bitstring": b, "series": name, "probability": float(v[i])} for name, v in series.items() for i, b in enumerate(labels)]
+    rows = [{"bitstring": b, "series": name, "probability": float(v[i])}
+            for name, v in series.items() for i, b in enumerate(labels)]
     order = list(series)
     return {
         "title": title,
@@ -120,4 +127,50 @@ def markdown_table(columns: dict[str, list], digits: int = 4) -> str:
     names = list(columns)
     cell = lambda v: f"{v:.{digits}f}" if isinstance(v, float) else str(v)  # noqa: E731
     rows = zip(*(columns[n] for n in names))
-    return "\n".join([f"| {' | '.join(names)} |", f"|{'---:|' * len(names)}"] + [f"| {' | '.join(cell(v) for v in row)} |" for row in rows])
+    header = [f"| {' | '.join(names)} |", f"|{'---:|' * len(names)}"]
+    return "\n".join(header + [f"| {' | '.join(cell(v) for v in row)} |" for row in rows])
+
+
+def curves_spec(groups: dict[str, list[dict]], series: list[str], metric: str, title: str, axis: str,
+                article_log: list[dict] | None = None, article_name: str = "the article") -> dict:
+    """Per series, the mean over its runs (seeds) of ``metric`` per epoch with a ± one standard deviation band.
+
+    A Vega-Lite spec (lighter for browsers than Plotly); ``article_log`` adds the article's published epochs, dashed.
+    """
+    from core.results.comparison import epoch_curves, family
+
+    rows, order, colours = [], [], []
+    for label in series:
+        runs = groups[label]
+        name = f"{label} (n={len(runs)})"
+        order.append(name)
+        colours.append(FAMILY_COLOURS[family(runs[0])])
+        for r in epoch_curves(runs):
+            mean, sd = r[metric], r[f"{metric}_sd"]
+            low, high = mean - sd, mean + sd
+            if metric.endswith("_acc"):  # an accuracy band stays within [0, 1]
+                low, high = max(low, 0.0), min(high, 1.0)
+            rows.append({"epoch": r["epoch"], "series": name, "value": mean, "low": low, "high": high, "runs": len(runs)})
+    if article_log and metric in ("train_acc", "val_acc", "train_loss", "val_loss"):
+        order.append(article_name)
+        colours.append(FAMILY_COLOURS["article"])
+        rows += [{"epoch": e["epoch"], "series": article_name, "value": e[metric], "runs": 1} for e in article_log]
+    colour = {"field": "series", "type": "nominal", "sort": order, "scale": {"domain": order, "range": colours},
+              "legend": {"orient": "bottom", "direction": "vertical", "title": None, "labelLimit": 400,
+                         "symbolType": "stroke", "symbolOpacity": 1, "symbolStrokeWidth": 2}}
+    y = {"type": "quantitative", "title": axis, "scale": {"zero": False}}
+    tooltip = [{"field": "series"}, {"field": "epoch"}, {"field": "value", "format": ".4f"}]
+    return {
+        "title": title,
+        "height": 300,
+        "autosize": {"type": "fit-x", "contains": "padding"},  # the height is the plot's; the legend comes on top of it
+        "data": {"values": rows},
+        "encoding": {"x": {"field": "epoch", "type": "quantitative", "title": "epoch"}, "color": colour},
+        "layer": [
+            {"transform": [{"filter": "datum.runs > 1"}], "mark": {"type": "area", "opacity": 0.15},
+             "encoding": {"y": {"field": "low", **y}, "y2": {"field": "high"}}},
+            {"mark": {"type": "line", "point": {"size": 18}},
+             "encoding": {"y": {"field": "value", **y}, "tooltip": tooltip,
+                          "strokeDash": {"field": "series", "type": "nominal", "sort": order, "legend": None}}},
+        ],
+    }

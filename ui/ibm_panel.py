@@ -7,26 +7,29 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from core import ibm
-from core.circuit import CircuitSpec
-from core.quantum import exact_probabilities
+from core.circuit.definition import CircuitSpec
+from core.execution.single_circuit import exact_probabilities
+from core.ibm import connection as ibm_connection
+from core.ibm import evaluation, submission
+from core.ibm.connection import LOCAL_LABEL, Connection, IBMError
+from core.ibm.job_cache import JobRecord
 from ui.figures import histogram_figure
 
 
-def _connection() -> ibm.Connection | None:
-    return ibm.connection(st.secrets)
+def _connection() -> Connection | None:
+    return ibm_connection.connection(st.secrets)
 
 
-def _mode_banner(conn: ibm.Connection) -> None:
+def _mode_banner(conn: Connection) -> None:
     if conn.mode == "local":
-        st.warning(f"**{ibm.LOCAL_LABEL.capitalize()}**: `{conn.backend}` from qiskit-ibm-runtime, simulated here "
-                   f"with its calibrated noise. Unset `{ibm.LOCAL_ENV}` to use the real account.")
+        st.warning(f"**{LOCAL_LABEL.capitalize()}**: `{conn.backend}` from qiskit-ibm-runtime, simulated here "
+                   f"with its calibrated noise. Unset `{ibm_connection.LOCAL_ENV}` to use the real account.")
     else:
         st.caption(f"Jobs go to IBM Quantum ({conn.backend or 'the least busy device'}) on the maintainer's account. "
                    "Each circuit is sent once; its result is kept and shown to everyone.")
 
 
-def _job_summary(record: ibm.JobRecord) -> None:
+def _job_summary(record: JobRecord) -> None:
     status = record.status if record.queue_position is None else f"{record.status} (#{record.queue_position} in queue)"
     left, middle, right = st.columns(3)
     left.metric("backend", record.backend)
@@ -34,7 +37,7 @@ def _job_summary(record: ibm.JobRecord) -> None:
     right.metric("shots", f"{record.shots:,}")
     st.caption(f"Job id `{record.job_id}` · submitted {record.submitted} UTC"
                + (f" · {record.elapsed_s:.1f} s to the result" if record.elapsed_s is not None else "")
-               + (" · " + ibm.LOCAL_LABEL if record.mode == "local" else ""))
+               + (" · " + LOCAL_LABEL if record.mode == "local" else ""))
     if record.transpiled:
         t = record.transpiled
         ops = ", ".join(f"{n} {k}" for k, n in t["ops"].items() if k not in ("barrier", "measure"))
@@ -43,7 +46,7 @@ def _job_summary(record: ibm.JobRecord) -> None:
         st.error(f"The job ended with {record.status}: {record.error}")
     elif not record.final:
         st.info("Queued on IBM Quantum: rerun the page or press *Check again* (status is asked for at most every "
-                f"{ibm.REFRESH_S:.0f} s; the job is never sent twice).")
+                f"{submission.REFRESH_S:.0f} s; the job is never sent twice).")
         st.button("Check again", key=f"ibm-refresh-{record.key}")
 
 
@@ -52,7 +55,7 @@ def _section(title: str):
     st.subheader(title)
     conn = _connection()
     if conn is None:
-        st.info(ibm.how_to_enable())
+        st.info(ibm_connection.how_to_enable())
     else:
         _mode_banner(conn)
     return conn
@@ -64,12 +67,12 @@ def ibm_panel(spec: CircuitSpec, angles: Any, weights: Any, shots: int = 1024) -
     if conn is None:
         return
     try:
-        record = ibm.cached_circuit(spec, angles, weights, shots, conn=conn)
+        record = submission.cached_circuit(spec, angles, weights, shots, conn=conn)
         if record is None and st.button("Send to IBM Quantum", type="primary",
                                         help=f"{spec.n_qubits} qubits, depth {spec.depth}, {shots:,} shots; sent once"):
             with st.spinner("Transpiling for the device and submitting …"):
-                record = ibm.submit_circuit(spec, angles, weights, shots, conn=conn)
-    except (ibm.IBMError, ValueError) as exc:
+                record = submission.submit_circuit(spec, angles, weights, shots, conn=conn)
+    except (IBMError, ValueError) as exc:
         st.error(str(exc))
         return
     except Exception as exc:  # e.g. the circuit needs more qubits than the device has
@@ -88,18 +91,18 @@ def ibm_panel(spec: CircuitSpec, angles: Any, weights: Any, shots: int = 1024) -
 
 def ibm_evaluation_panel(checkpoint_path: str, data_dir: str | None = None, limit: int | None = None, shots: int = 1024) -> None:
     """Test-set top-1 error of a checkpoint with its circuit run on IBM Quantum (one batched job, sent once)."""
-    from core.checkpoints import CheckpointError, load_checkpoint
+    from core.learning.checkpoints import CheckpointError, load_checkpoint
 
     conn = _section("Test set on IBM Quantum")
     if conn is None:
         return
     try:
         checkpoint = load_checkpoint(checkpoint_path)
-        record = ibm.evaluate_test_set(checkpoint, data_dir, limit, shots, conn=conn, submit=False)
+        record = evaluation.evaluate_test_set(checkpoint, data_dir, limit, shots, conn=conn, submit=False)
         if record is None and st.button("Send the test set to IBM Quantum", help="all images' circuits in ONE job; sent once"):
             with st.spinner("Submitting the test set as one job …"):
-                record = ibm.evaluate_test_set(checkpoint, data_dir, limit, shots, conn=conn)
-    except (ibm.IBMError, CheckpointError, ValueError, FileNotFoundError) as exc:
+                record = evaluation.evaluate_test_set(checkpoint, data_dir, limit, shots, conn=conn)
+    except (IBMError, CheckpointError, ValueError, FileNotFoundError) as exc:
         st.error(str(exc))
         return
     if record is None:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import jobs
-from core.access import check_password, maintainer_secret
-from core.backends import MAX_SHOTS, training_backends
-from ui.shared import backbone_available, checkpoints_dir, runs_dir
+from core.execution.backends import get_backend, training_backends
+from core.execution.noise import DEFAULT_NOISE_DEVICE, short_label
+from core.execution.settings import MAX_SHOTS
+from core.learning.backbones import BACKBONES
+from core.paths import checkpoints_dir, runs_dir
+from core.server import training_worker
+from core.server.access import check_password, maintainer_secret
+from ui.shared import backbone_available
 
 UNLOCKED = "maintainer_unlocked"
 MAX_EPOCHS_UI = 100
@@ -41,24 +45,25 @@ def retrain_panel() -> None:
 
 
 def _controls() -> None:
-    backbone = st.selectbox("Backbone", ["efficientnet_lite0", "resnet18"], key="rt_backbone")
+    backbone = st.selectbox("Backbone", list(BACKBONES)[::-1], key="rt_backbone")
     ok, why = backbone_available(backbone)
     if not ok:
         st.warning(why)
     backends = [b.name for b in training_backends()]
     backend = st.selectbox("Simulator", backends, key="rt_backend")
-    sampled = backend in ("qiskit.aer", "cirq.simulator")
+    sampled = get_backend(backend).default_shots is not None
     shots = st.number_input("Shots per circuit", 1, MAX_SHOTS, 1024, step=256, disabled=not sampled, key="rt_shots",
                             help="qiskit.aer and cirq.simulator sample; the PennyLane simulators run analytically.")
-    noise = st.checkbox("NISQ noise (fake IBM Manila)", disabled=backend != "qiskit.aer", key="rt_noise")
+    noisy = get_backend(backend).supports_noise
+    noise = st.checkbox(f"NISQ noise ({short_label(DEFAULT_NOISE_DEVICE)})", disabled=not noisy, key="rt_noise")
     epochs = st.number_input("Epochs", 1, MAX_EPOCHS_UI, 30, key="rt_epochs")
     seed = st.number_input("Seed", 0, 10_000, 0, key="rt_seed")
-    running = jobs.is_running()
+    running = training_worker.is_running()
     if st.button("Start training", disabled=running or not ok, type="primary", width="stretch"):
         config = {"backbone": backbone, "backend": backend, "shots": int(shots) if sampled else None,
-                  "noise": "fake_manila" if noise and backend == "qiskit.aer" else None, "epochs": int(epochs), "seed": int(seed)}
+                  "noise": DEFAULT_NOISE_DEVICE if noise and noisy else None, "epochs": int(epochs), "seed": int(seed)}
         try:
-            result = jobs.start_training(config, runs_dir=str(runs_dir()), checkpoints_dir=str(checkpoints_dir()))
+            result = training_worker.start_training(config, runs_dir=str(runs_dir()), checkpoints_dir=str(checkpoints_dir()))
         except ValueError as exc:
             st.error(str(exc))
         else:
@@ -69,7 +74,7 @@ def _controls() -> None:
 
 @st.fragment(run_every=1.0)
 def _progress() -> None:
-    status = jobs.read_status()
+    status = training_worker.read_status()
     if not status:
         return
     state = status.get("state")
@@ -83,7 +88,7 @@ def _progress() -> None:
             done = ((max(epoch, 1) - 1) * steps + step) / (epochs * steps)
             st.progress(min(1.0, done), text=f"Epoch {max(epoch, 1)}/{epochs}, step {step}/{steps}")
         if st.button("Cancel training", key="rt_cancel"):
-            jobs.cancel_training()
+            training_worker.cancel_training()
     elif state == "failed":
         st.error(status.get("error", "failed"))
     elif state == "completed":

@@ -8,20 +8,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.checkpoints import CHECKPOINTS_DIR
-from core.records import RUNS_DIR
+from core.paths import RESNET18_WEIGHTS_ENV, checkpoints_dir, runs_dir
 
-# The article plotted Cirq, Qiskit and PennyLane in blue, orange and green.
-FAMILY_COLOURS = {"cirq": "#1f77b4", "qiskit": "#ff7f0e", "pennylane": "#2ca02c", "qsharp": "#9467bd", "classical": "#7f7f7f", "article": "#d62728"}
+# The library's heavy modules are imported inside the functions that use them: the first page must show before they load.
+
 MODEL_KEY = "model_path"
-
-
-def runs_dir() -> Path:
-    return Path(os.environ.get("QTL_RUNS_DIR", RUNS_DIR))
-
-
-def checkpoints_dir() -> Path:
-    return Path(os.environ.get("QTL_CHECKPOINTS_DIR", CHECKPOINTS_DIR))
 
 
 def _stamp(directory: Path, pattern: str) -> tuple:
@@ -31,7 +22,7 @@ def _stamp(directory: Path, pattern: str) -> tuple:
 
 @st.cache_data(show_spinner=False)
 def _checkpoints(directory: str, stamp: tuple):
-    from core.checkpoints import list_checkpoints
+    from core.learning.checkpoints import list_checkpoints
 
     listing = list_checkpoints(directory)
     return [(str(c.path), c.label, c.meta) for c in listing.checkpoints], listing.problems
@@ -45,7 +36,7 @@ def checkpoint_options() -> tuple[list[tuple[str, str, dict]], list[str]]:
 
 @st.cache_data(show_spinner=False)
 def _runs(directory: str, stamp: tuple):
-    from core.records import load_runs
+    from core.results.records import load_runs
 
     loaded = load_runs(directory)
     return loaded.records, loaded.problems
@@ -60,18 +51,18 @@ def run_records() -> tuple[list[dict], list[str]]:
 def backbone(name: str):
     import torch
 
-    from core.backbones import load_backbone
+    from core.learning.backbones import load_backbone
 
     # Sessions run in threads of their own: one thread per forward pass keeps concurrent visitors from
-    # oversubscribing the cores (a lone prediction takes ~30 ms instead of ~25 ms).
+    # oversubscribing the cores (a lone prediction is a little slower; docs/benchmarks.md, *Load*).
     torch.set_num_threads(1)
     return load_backbone(name)
 
 
 @st.cache_resource(show_spinner="Loading the model …")
 def predictor(path: str, mtime: int):
-    from core.checkpoints import load_checkpoint
-    from core.predict import Predictor
+    from core.learning.checkpoints import load_checkpoint
+    from core.learning.predict import Predictor
 
     checkpoint = load_checkpoint(path)
     return Predictor(checkpoint, extractor=backbone(checkpoint.meta["backbone"]))
@@ -81,15 +72,14 @@ def backbone_available(name: str) -> tuple[bool, str]:
     """Whether a backbone's weights can be had here, without downloading anything."""
     if name == "efficientnet_lite0":
         return True, ""
-    from core.backbones import RESNET18_WEIGHTS_ENV
-
     if os.environ.get(RESNET18_WEIGHTS_ENV):
         return True, ""
     hub = Path(os.environ.get("TORCH_HOME", Path.home() / ".cache" / "torch")) / "hub" / "checkpoints" / "resnet18-f37072fd.pth"
     if hub.is_file():
         return True, ""
-    return False, (f"ResNet-18's ImageNet weights are not on this machine (torchvision downloads them on first use; offline, "
-                   f"set {RESNET18_WEIGHTS_ENV}=/path/to/resnet18-f37072fd.pth). The offline backbone efficientnet_lite0 works here.")
+    return False, ("ResNet-18's ImageNet weights are not on this machine (torchvision downloads them on first use; "
+                   f"offline, set {RESNET18_WEIGHTS_ENV}=/path/to/resnet18-f37072fd.pth). "
+                   "The offline backbone efficientnet_lite0 works here.")
 
 
 def quantum_models() -> list[tuple[str, str, dict]]:
@@ -100,7 +90,7 @@ def model_picker() -> None:
     """The sidebar's model picker, shared by every page through ``st.session_state[MODEL_KEY]``."""
     options = quantum_models()
     if not options:
-        st.sidebar.info("No trained model yet. Train one with the Retrain panel below or `python -m core.train`.")
+        st.sidebar.info("No trained model yet. Train one with the Retrain panel below or `python -m core train`.")
         st.session_state[MODEL_KEY] = None
         return
     paths = [p for p, _, _ in options]
@@ -111,7 +101,7 @@ def model_picker() -> None:
     current = st.session_state.get(MODEL_KEY)
     index = paths.index(current) if current in paths else 0
     st.session_state[MODEL_KEY] = st.sidebar.selectbox("Model", paths, index=index, format_func=labels.get,
-                                                       help="Trained dressed-circuit models in checkpoints/, best test accuracy first.")
+                                                       help="Trained dressed-circuit models, best test accuracy first.")
 
 
 def selected_model() -> tuple[str, dict] | None:

@@ -3,11 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from core import comparison
-from core.article import ARTICLE_LABEL, article_results
-from core.hardware import QPUAssumptions, circuits_for_training, estimate, human_duration
-from core.noise import noise_record
-from ui.shared import FAMILY_COLOURS, run_records
+from core.execution.noise import noise_record
+from core.results import comparison
+from core.results.article import ARTICLE_LABEL, article_results
+from core.results.qpu_estimate import QPUAssumptions, circuits_for_training, estimate, human_duration
+from ui.figures import curves_spec
+from ui.shared import run_records
 
 st.title("Backend comparison")
 records, problems = run_records()
@@ -16,14 +17,15 @@ for problem in problems:
 done = [r for r in records if r["status"] == "completed"]
 unfinished = [r for r in records if r["status"] != "completed"]
 if unfinished:
-    with st.expander(f"{len(unfinished)} run(s) did not finish (not in the charts)", expanded=any(r["status"] == "failed" for r in unfinished)):
+    failed = any(r["status"] == "failed" for r in unfinished)
+    with st.expander(f"{len(unfinished)} run(s) did not finish (not in the charts)", expanded=failed):
         st.dataframe(pd.DataFrame([{
             "run": r["run_id"], "status": r["status"], "epochs done": f"{len(r['epochs'])}/{r['config']['epochs']}",
             "why": r.get("error") or "", "started": r.get("created", ""),
         } for r in unfinished]), hide_index=True, width="stretch")
 if not done:
-    st.info("No finished runs in `data/runs/` yet. Make them with `python -m core.experiments` (all simulators, 3 seeds) "
-            "or one at a time with `python -m core.train --backend qiskit.aer --epochs 30`, or with the Retrain panel.")
+    st.info("No finished runs in `data/runs/` yet. Make them with `python -m core experiments` (all simulators, 3 seeds) "
+            "or one at a time with `python -m core train --backend qiskit.aer --epochs 30`, or with the Retrain panel.")
     st.stop()
 
 backbones = sorted({r["config"]["backbone"] for r in done})
@@ -42,50 +44,19 @@ article = article_results()
 st.caption("Lines: mean over the selected seeds; bands: ± one standard deviation. Colours follow the article: "
            "Cirq blue, Qiskit orange, PennyLane green; classical baselines grey; the article's figures red, dashed.")
 
-def curves_chart(metric: str, title: str, axis: str) -> dict:
-    """Mean curve per series with a ± one standard deviation band: a Vega-Lite spec (lighter for browsers than Plotly)."""
-    rows, order, colours = [], [], []
-    for label in (s for s in labels if s in shown):
-        runs = groups[label]
-        name = f"{label} (n={len(runs)})"
-        order.append(name)
-        colours.append(FAMILY_COLOURS[comparison.family(runs[0])])
-        for r in comparison.epoch_curves(runs):
-            mean, sd = r[metric], r[f"{metric}_sd"]
-            low, high = mean - sd, mean + sd
-            if metric.endswith("_acc"):  # an accuracy band stays within [0, 1]
-                low, high = max(low, 0.0), min(high, 1.0)
-            rows.append({"epoch": r["epoch"], "series": name, "value": mean, "low": low, "high": high, "runs": len(runs)})
-    if show_article and metric in ("train_acc", "val_acc", "train_loss", "val_loss"):
-        name = f"{ARTICLE_LABEL}: Qiskit"
-        order.append(name)
-        colours.append(FAMILY_COLOURS["article"])
-        rows += [{"epoch": e["epoch"], "series": name, "value": e[metric], "runs": 1} for e in article["qiskit_log"]]
-    colour = {"field": "series", "type": "nominal", "sort": order, "scale": {"domain": order, "range": colours},
-              "legend": {"orient": "bottom", "direction": "vertical", "title": None, "labelLimit": 400,
-                         "symbolType": "stroke", "symbolOpacity": 1, "symbolStrokeWidth": 2}}
-    y = {"type": "quantitative", "title": axis, "scale": {"zero": False}}
-    return {
-        "title": title,
-        "height": 300,
-        "autosize": {"type": "fit-x", "contains": "padding"},  # the height is the plot's; the legend comes on top of it
-        "data": {"values": rows},
-        "encoding": {"x": {"field": "epoch", "type": "quantitative", "title": "epoch"}, "color": colour},
-        "layer": [
-            {"transform": [{"filter": "datum.runs > 1"}], "mark": {"type": "area", "opacity": 0.15},
-             "encoding": {"y": {"field": "low", **y}, "y2": {"field": "high"}}},
-            {"mark": {"type": "line", "point": {"size": 18}},
-             "encoding": {"y": {"field": "value", **y}, "strokeDash": {"field": "series", "type": "nominal", "sort": order, "legend": None},
-                          "tooltip": [{"field": "series"}, {"field": "epoch"}, {"field": "value", "format": ".4f"}]}},
-        ],
-    }
+series = [s for s in labels if s in shown]
+article_log = article["qiskit_log"] if show_article else None
+
+
+def curves(metric: str, title: str, axis: str) -> dict:
+    return curves_spec(groups, series, metric, title, axis, article_log, f"{ARTICLE_LABEL}: Qiskit")
 
 
 c1, c2 = st.columns(2)
-c1.vega_lite_chart(spec=curves_chart("train_acc", "Training accuracy", "accuracy"), width="stretch")
-c2.vega_lite_chart(spec=curves_chart("val_acc", "Validation accuracy", "accuracy"), width="stretch")
-c1.vega_lite_chart(spec=curves_chart("train_loss", "Training loss", "cross-entropy"), width="stretch")
-c2.vega_lite_chart(spec=curves_chart("val_loss", "Validation loss", "cross-entropy"), width="stretch")
+c1.vega_lite_chart(spec=curves("train_acc", "Training accuracy", "accuracy"), width="stretch")
+c2.vega_lite_chart(spec=curves("val_acc", "Validation accuracy", "accuracy"), width="stretch")
+c1.vega_lite_chart(spec=curves("train_loss", "Training loss", "cross-entropy"), width="stretch")
+c2.vega_lite_chart(spec=curves("val_loss", "Validation loss", "cross-entropy"), width="stretch")
 
 st.subheader("Per simulator")
 summary = [r for r in comparison.summary_rows(groups) if r["series"] in shown]
@@ -152,5 +123,6 @@ if quantum_runs:
     m1.metric("circuits per epoch", f"{counts['per_epoch']:,}")
     m2.metric("jobs per epoch", f"{epoch['jobs']:,}")
     m3.metric("time per epoch", human_duration(epoch["total_s"]))
-    st.markdown(f"All {counts['epochs']} epochs: **{whole['jobs']:,} jobs, {whole['shots']:,} shots, {human_duration(whole['total_s'])}** "
+    st.markdown(f"All {counts['epochs']} epochs: **{whole['jobs']:,} jobs, {whole['shots']:,} shots, "
+                f"{human_duration(whole['total_s'])}** "
                 f"— the article estimated *{article['qpu_estimate']}*.")

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from core.backbones import BACKBONES
-from core.circuit import CircuitSpec
-from core.hardware import QPUAssumptions, circuits_for_training, estimate, human_duration
+from core.circuit.definition import CircuitSpec
+from core.learning.backbones import BACKBONES
+from core.results.qpu_estimate import QPUAssumptions, circuits_for_training, estimate, human_duration
 from ui.figures import circuit_figure
 
 st.title("Hybrid classical-quantum transfer learning")
@@ -16,9 +16,12 @@ st.markdown(
 st.header("1 · Classical or quantum: data × algorithm")
 grid = {
     ("Classical data", "Classical algorithm"): ("CC", "Ordinary machine learning: a CNN classifies photos on a CPU or GPU."),
-    ("Classical data", "Quantum algorithm"): ("CQ", "Classical data (here: photo features) processed by a quantum circuit. **This model.**"),
-    ("Quantum data", "Classical algorithm"): ("QC", "Classical ML applied to measurements of quantum systems, e.g. classifying qubit readouts."),
-    ("Quantum data", "Quantum algorithm"): ("QQ", "Quantum states processed by quantum circuits, e.g. learning a quantum channel."),
+    ("Classical data", "Quantum algorithm"):
+        ("CQ", "Classical data (here: photo features) processed by a quantum circuit. **This model.**"),
+    ("Quantum data", "Classical algorithm"):
+        ("QC", "Classical ML applied to measurements of quantum systems, e.g. classifying qubit readouts."),
+    ("Quantum data", "Quantum algorithm"):
+        ("QQ", "Quantum states processed by quantum circuits, e.g. learning a quantum channel."),
 }
 header = st.columns([1, 2, 2])
 header[1].markdown("**Classical algorithm**")
@@ -57,7 +60,8 @@ st.markdown(
 )
 
 st.header("4 · NISQ: why a real quantum computer would take weeks")
-record = {"config": {"n_qubits": 4, "depth": 6}, "dataset": {"sizes": {"train": 240, "val": 50, "test": 120}}, "epochs": [{}] * 30}
+record = {"config": {"n_qubits": 4, "depth": 6}, "dataset": {"sizes": {"train": 240, "val": 50, "test": 120}},
+          "epochs": [{}] * 30}
 counts = circuits_for_training(record)
 one_job = estimate(counts["per_epoch"], QPUAssumptions())
 st.markdown(

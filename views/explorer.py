@@ -5,10 +5,13 @@ import time
 import numpy as np
 import streamlit as st
 
-from core.backends import MAX_SHOTS, local_backends
-from core.circuit import MAX_DEPTH, MAX_QUBITS, CircuitSpec
-from core.images import ImageError
-from core.quantum import exact_probabilities, expvals_from_counts, sample_counts, statevector
+from core.circuit.definition import MAX_DEPTH, MAX_QUBITS, CircuitSpec
+from core.circuit.readout import expvals_from_counts, expvals_from_probabilities
+from core.data.images import ImageError
+from core.execution.backends import get_backend, local_backends
+from core.execution.noise import DEFAULT_NOISE_DEVICE, NOISY_MAX_QUBITS, short_label
+from core.execution.settings import MAX_SHOTS, ExecutionSettings
+from core.execution.single_circuit import exact_probabilities, sample_counts, statevector
 from ui.figures import circuit_figure, histogram_figure
 from ui.ibm_panel import ibm_panel
 from ui.shared import load_predictor, selected_model
@@ -24,12 +27,14 @@ with left:
     backend = st.selectbox("Simulator", [b.name for b in local_backends()], index=2 if n_qubits else 0)
     sampled = st.toggle("Measure with shots", value=True)
     shots = st.number_input("Shots", 1, MAX_SHOTS, 1024, step=256, disabled=not sampled)
-    noise = st.toggle("NISQ noise (fake IBM Manila, qiskit.aer)", value=False, disabled=backend != "qiskit.aer" or not sampled or n_qubits > 5)
+    noise = st.toggle(f"NISQ noise ({short_label(DEFAULT_NOISE_DEVICE)}, qiskit.aer)", value=False,
+                      disabled=not get_backend(backend).supports_noise or not sampled or n_qubits > NOISY_MAX_QUBITS)
     model = selected_model()
     model_fits = model is not None and (model[1]["n_qubits"], model[1]["depth"]) == (n_qubits, depth)
 
     st.subheader("Weights")
-    weight_source = st.radio("Weights", ["random (seeded)", "the selected model's"], horizontal=True, label_visibility="collapsed")
+    weight_source = st.radio("Weights", ["random (seeded)", "the selected model's"], horizontal=True,
+                             label_visibility="collapsed")
     if weight_source == "the selected model's" and model_fits:
         weights = load_predictor(model[0]).head.q_params.detach().double().numpy()
     else:
@@ -60,14 +65,14 @@ with right:
     counts = None
     if sampled:
         try:
-            counts = sample_counts(backend, spec, angles, weights, int(shots), seed=0, noise="fake_manila" if noise else None)
+            settings = ExecutionSettings(backend, int(shots), seed=0, noise=DEFAULT_NOISE_DEVICE if noise else None)
+            counts = sample_counts(spec, angles, weights, settings)
         except (ValueError, RuntimeError) as exc:
             st.error(str(exc))
     elapsed = time.perf_counter() - started
     title = f"{backend}{' with noise' if noise else ''}: measured vs exact"
     st.plotly_chart(histogram_figure(counts, probs, n_qubits, title), width="stretch")
-    signs = 1 - 2 * ((np.arange(2**n_qubits)[:, None] >> (n_qubits - 1 - np.arange(n_qubits))[None, :]) & 1)
-    exact_z = probs @ signs
+    exact_z = expvals_from_probabilities(probs, n_qubits)
     rows = {"qubit": list(range(n_qubits)), "exact ⟨Z⟩": np.round(exact_z, 4)}
     if counts:
         z, err = expvals_from_counts(counts, n_qubits)

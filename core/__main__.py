@@ -1,0 +1,37 @@
+"""``python -m core <command> [options]``: the project's command-line tools (``python -m core <command> --help``)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+COMMANDS = {
+    "fetch": ("core.commands.fetch", "download (or copy) the 410-image data set, verified by sha256"),
+    "train": ("core.commands.train", "train the dressed quantum head (a run record and a checkpoint)"),
+    "evaluate": ("core.commands.evaluate", "a checkpoint's top-1 error on a split, on any backend"),
+    "experiments": ("core.commands.experiments", "the article's protocol on every simulator, noise, baselines, 3 seeds"),
+    "compare": ("core.commands.compare", "the results table from the run records"),
+}
+
+
+def usage() -> str:
+    width = max(map(len, COMMANDS))
+    lines = [f"  {name:<{width}}  {about}" for name, (_, about) in COMMANDS.items()]
+    return "usage: python -m core <command> [options]\n\ncommands:\n" + "\n".join(lines) + "\n\n" \
+        "python -m core <command> --help tells a command's options."
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help"):
+        print(usage())
+        return 0 if argv else 2
+    name, rest = argv[0], argv[1:]
+    if name not in COMMANDS:
+        print(f"unknown command {name!r}\n\n{usage()}", file=sys.stderr)
+        return 2
+    return importlib.import_module(COMMANDS[name][0]).main(rest, prog=f"python -m core {name}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""The face-mask data set: ImageFolder layout (``<split>/<class>/<file>``), listing its splits, hashing its content."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.files import sha256_file
+from core.paths import DATA_ENV, MANIFEST
+
+CLASSES = ("mask", "no_mask")
+SPLITS = ("train", "val", "test")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
+
+
+@dataclass(frozen=True)
+class Sample:
+    path: Path
+    label: int  # index into CLASSES
+
+
+def read_manifest(path: Path = MANIFEST) -> dict:
+    return json.loads(Path(path).read_text())
+
+
+def list_split(root: str | os.PathLike, split: str) -> list[Sample]:
+    """The images of one split, sorted, labelled by folder (``mask`` = 0, ``no_mask`` = 1)."""
+    root = Path(root)
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; expected one of {SPLITS}")
+    folder = root / split
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"no {split}/ folder in {root}. Fetch the data set: python -m core fetch "
+            f"(or --from ../shared/datasets/face-mask-410), or set {DATA_ENV}"
+        )
+    samples = []
+    for label, name in enumerate(CLASSES):
+        for path in sorted((folder / name).glob("*")):
+            if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file():
+                samples.append(Sample(path, label))
+    return samples
+
+
+def dataset_hash(root: str | os.PathLike) -> str:
+    """sha256 over the sorted "path sha256" lines of every image: the manifest's content hash."""
+    root = Path(root)
+    lines = []
+    for split in SPLITS:
+        for sample in list_split(root, split):
+            lines.append(f"{sample.path.relative_to(root).as_posix()} {sha256_file(sample.path)}")
+    return hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()
+
+
+def manifest_hash(manifest: dict) -> str:
+    """The same hash as :func:`dataset_hash`, computed from a manifest without the images."""
+    lines = sorted(f"{f['path']} {f['sha256']}" for f in manifest["files"])
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()

@@ -1,0 +1,81 @@
+"""One circuit at a time, for the pages: exact probabilities, the state vector, and measured counts on any backend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from core.circuit.definition import CircuitSpec
+from core.execution.devices import make_device
+from core.execution.settings import MAX_SHOTS, ExecutionSettings
+
+# PennyLane and the simulators are imported inside the functions that use them: the pages import this module before they need one.
+
+EXACT = ExecutionSettings("default.qubit", None)
+
+
+def check_parameters(spec: CircuitSpec, angles: Any, weights: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``angles`` (n,) or (batch, n) and ``weights`` (depth, n) as finite float arrays, else a ValueError saying what is wrong."""
+    if not isinstance(spec, CircuitSpec):
+        raise ValueError(f"spec must be a CircuitSpec, got {type(spec).__name__}")
+    checked = []
+    for name, value, shape in (("angles", angles, (spec.n_qubits,)), ("weights", weights, spec.weight_shape)):
+        try:
+            array = np.asarray(value, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name} must be numbers, got {value!r:.80}") from exc
+        batched = name == "angles" and array.ndim == 2 and array.shape[1:] == shape  # (batch, n): broadcast
+        if array.shape != shape and not batched:
+            raise ValueError(f"{name} must have shape {shape} for {spec.n_qubits} qubits and depth {spec.depth}, "
+                             f"got {array.shape}")
+        if not np.isfinite(array).all():
+            raise ValueError(f"{name} must be finite numbers (no NaN or infinity), got {array.tolist()}")
+        checked.append(array)
+    return checked[0], checked[1]
+
+
+def _qnode(spec: CircuitSpec, settings: ExecutionSettings, measurement):
+    import pennylane as qml
+
+    from core.circuit.pennylane_ops import circuit_ops
+
+    device = make_device(settings, spec.n_qubits)
+
+    def circuit(angles, weights):
+        circuit_ops(angles, weights, spec)
+        return measurement()
+
+    qnode = qml.QNode(circuit, device, interface="numpy", diff_method=None)
+    return qml.set_shots(qnode, shots=settings.shots) if settings.shots else qnode
+
+
+def exact_probabilities(spec: CircuitSpec, angles: Any, weights: Any) -> np.ndarray:
+    """Exact bitstring probabilities (2**n,), wire 0 as the leftmost bit, from default.qubit."""
+    import pennylane as qml
+
+    angles, weights = check_parameters(spec, angles, weights)
+    return np.asarray(_qnode(spec, EXACT, lambda: qml.probs(wires=range(spec.n_qubits)))(angles, weights))
+
+
+def statevector(spec: CircuitSpec, angles: Any, weights: Any) -> np.ndarray:
+    """The final state's amplitudes (2**n,), from default.qubit."""
+    import pennylane as qml
+
+    angles, weights = check_parameters(spec, angles, weights)
+    return np.asarray(_qnode(spec, EXACT, qml.state)(angles, weights))
+
+
+def sample_counts(spec: CircuitSpec, angles: Any, weights: Any, settings: ExecutionSettings) -> dict[str, int]:
+    """Measured bitstring counts (wire 0 leftmost) from ``settings.shots`` runs where ``settings`` say."""
+    import pennylane as qml
+
+    angles, weights = check_parameters(spec, angles, weights)
+    if settings.shots is None:
+        raise ValueError(f"shots must be a whole number between 1 and {MAX_SHOTS}, got None: an analytic run has no counts")
+    if settings.info.family == "qsharp":
+        from core.execution import qsharp_executor
+
+        return qsharp_executor.sample_counts(spec, angles, weights, settings.shots, settings.seed)
+    counts = _qnode(spec, settings, lambda: qml.counts(wires=range(spec.n_qubits)))(angles, weights)
+    return {str(k): int(v) for k, v in counts.items()}
