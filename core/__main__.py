@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 COMMANDS = {
@@ -30,7 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     if name not in COMMANDS:
         print(f"unknown command {name!r}\n\n{usage()}", file=sys.stderr)
         return 2
-    return importlib.import_module(COMMANDS[name][0]).main(rest, prog=f"python -m core {name}")
+    try:
+        return importlib.import_module(COMMANDS[name][0]).main(rest, prog=f"python -m core {name}")
+    except BrokenPipeError:  # the output went to a pipe that closed early (| head): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

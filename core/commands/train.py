@@ -7,6 +7,7 @@ import os
 import sys
 
 from core.commands.progress import training_bars
+from core.execution.noise import NOISE_DEVICES
 from core.execution.settings import parse_shots
 from core.learning.backbones import BACKBONES
 from core.learning.config import TrainConfig
@@ -21,7 +22,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m core train") -> i
     parser.add_argument("--backbone", default=defaults.backbone, choices=list(BACKBONES))
     parser.add_argument("--backend", default=defaults.backend)
     parser.add_argument("--shots", default="default", help="a count, 'analytic', or 'default' (1024 for qiskit/cirq)")
-    parser.add_argument("--noise", default=None, help="a fake IBM device for qiskit.aer noise, e.g. fake_manila")
+    parser.add_argument("--noise", default=None, help=f"a fake IBM device for qiskit.aer noise: {', '.join(NOISE_DEVICES)}")
     parser.add_argument("--head", default="quantum", choices=list(HEAD_KINDS),
                         help="the dressed circuit, or a classical reference head")
     parser.add_argument("--epochs", type=int, default=defaults.epochs)

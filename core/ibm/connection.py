@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.execution.noise import DEFAULT_NOISE_DEVICE
 from core.paths import IBM_BACKEND_ENV as BACKEND_ENV
 from core.paths import IBM_CHANNEL_ENV as CHANNEL_ENV
 from core.paths import IBM_INSTANCE_ENV as INSTANCE_ENV
@@ -25,7 +26,7 @@ from core.paths import secret_or_env
 
 SECRET_KEYS = {"token": "ibm_token", "instance": "ibm_instance", "backend": "ibm_backend", "channel": "ibm_channel"}
 DEFAULT_CHANNEL = "ibm_quantum_platform"
-DEFAULT_LOCAL_DEVICE = "fake_manila"
+DEFAULT_LOCAL_DEVICE = DEFAULT_NOISE_DEVICE
 LOCAL_LABEL = "local test mode (fake device, nothing is sent)"
 
 _SERVICES: dict[tuple, Any] = {}
@@ -82,7 +83,7 @@ def how_to_enable() -> str:
     return (f"To send circuits to IBM Quantum, set `{TOKEN_ENV}` and `{INSTANCE_ENV}` (optionally `{BACKEND_ENV}`, "
             f"else the least busy device is used), or the keys `{SECRET_KEYS['token']}`, `{SECRET_KEYS['instance']}`, "
             f"`{SECRET_KEYS['backend']}` in `.streamlit/secrets.toml`. To try it without an account, "
-            f"`{LOCAL_ENV}=fake_manila` runs the same path in qiskit-ibm-runtime's local test mode "
+            f"`{LOCAL_ENV}={DEFAULT_LOCAL_DEVICE}` runs the same path in qiskit-ibm-runtime's local test mode "
             "(fake device, nothing is sent).")
 
 
@@ -104,7 +105,7 @@ def fake_device(name: str):
         try:
             return FakeProviderForBackendV2().backend(name)
         except QiskitBackendNotFoundError as exc:
-            raise IBMError(f"{LOCAL_ENV}={name}: no such fake device in qiskit-ibm-runtime (try fake_manila)") from exc
+            raise IBMError(f"{LOCAL_ENV}={name}: no such fake device in qiskit-ibm-runtime (try {DEFAULT_LOCAL_DEVICE})") from exc
 
 
 def service(conn: Connection):

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from core.execution.noise import DEFAULT_NOISE_DEVICE
 from core.learning.config import TrainConfig
 from core.learning.train import Progress
 from core.paths import checkpoints_dir as default_checkpoints_dir
@@ -40,7 +41,7 @@ EXPERIMENTS = (
     Experiment("lightning.qubit", None),
     Experiment("qiskit.aer", 1024),
     Experiment("cirq.simulator", 1024),
-    Experiment("qiskit.aer", 1024, "fake_manila"),
+    Experiment("qiskit.aer", 1024, DEFAULT_NOISE_DEVICE),
     Experiment("default.qubit", None, head="linear"),
     Experiment("default.qubit", None, head="mlp"),
 )
