@@ -1,11 +1,12 @@
-"""Fuzz the image path, decode → transform → predict, with hostile inputs.
+"""Fuzz the image path, decode → find faces → classify each and the whole image, with hostile inputs.
 
     python bench/fuzz_images.py [--count 20000] [--seed 0] [--checkpoint PATH] [--out bench/out/fuzz.json]
 
 Inputs come from ``tools.fuzz.generate_inputs`` (random bytes, mutated real
 JPEG/PNG/WebP files from the face-mask-410 set, truncated and empty files,
 decompression bombs, animations, TIFF, ICO, broken EXIF, odd pixel modes).
-Every input must end as a prediction or as an ``ImageError`` with a message;
+Every input must end as verdicts (faces with boxes inside the photo, finite
+probabilities, and the whole image's) or as an ``ImageError`` with a message;
 anything else is unhandled, and the exit status is then 1. The failing
 inputs are written beside the JSON report (``fuzz-failures/``) to replay.
 Without ``--checkpoint`` the model is a freshly initialised head on
@@ -40,7 +41,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--checkpoint", help="a trained checkpoint to predict with (default: an untrained head)")
     parser.add_argument("--data", default=str(SHARED_DATA_DIR), help="folder of real seed images (searched recursively)")
-    parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (one is fastest on a busy machine)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "out" / "fuzz.json"))
     args = parser.parse_args(argv)
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
           f"(peak RSS before: {rss_before:.0f} MiB)", flush=True)
 
     with tqdm(total=args.count, unit="input", smoothing=0.05) as bar:
-        report = run_fuzz(predictor, generate_inputs(args.count, args.seed, seeds), args.batch_size, progress=bar.update)
+        report = run_fuzz(predictor, generate_inputs(args.count, args.seed, seeds), progress=bar.update)
     print(report.table())
 
     out = Path(args.out)

@@ -10,6 +10,7 @@ COMMANDS = {
     "fetch": ("core.commands.fetch", "download (or copy) the 410-image data set, verified by sha256"),
     "train": ("core.commands.train", "train the dressed quantum head (a run record and a checkpoint)"),
     "evaluate": ("core.commands.evaluate", "a checkpoint's top-1 error on a split, on any backend"),
+    "predict": ("core.commands.predict", "every face in photos: its box and verdict (annotated copies with --out)"),
     "experiments": ("core.commands.experiments", "the article's protocol on every simulator, noise, baselines, 3 seeds"),
     "compare": ("core.commands.compare", "the results table from the run records"),
 }

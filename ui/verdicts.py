@@ -1,0 +1,93 @@
+"""The Predict page's results: a photo with a box on each face, then a card per face with the circuit's inside view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+
+from core.data.images import ImageError, load_rgb
+from core.execution.settings import ExecutionSettings
+from core.execution.single_circuit import exact_probabilities, sample_counts
+from core.faces.annotate import annotate
+from core.faces.detector import MAX_FACES
+from core.learning.predict import Prediction, Predictor
+from ui.figures import histogram_spec, markdown_table
+
+PREVIEW_SIDE = 1280  # never send a 40-megapixel upload back to every browser
+
+
+@dataclass(frozen=True)
+class CardOptions:
+    show_histogram: bool
+    sampler: str
+
+
+def photo_section(index: int, name: str, data: bytes, predictor: Predictor, options: CardOptions) -> None:
+    """One upload: the annotated photo, a summary line, and a card per face (or the no-face message)."""
+    try:
+        photo = load_rgb(data)
+    except ImageError as exc:
+        st.error(f"**{name}**: {exc}")
+        return
+    whole = st.session_state.get(f"whole-{index}", False)
+    verdict = predictor.predict_faces(photo, whole_image=whole)
+    boxes = [(f.box, f.prediction.label, f.prediction.probability) for f in verdict.faces]
+    with st.container(key=f"summary-{index}"):
+        st.markdown(f"**{name}** — {verdict.summary}")
+    st.image(annotate(photo, boxes, max_side=PREVIEW_SIDE), width="stretch")
+    if verdict.found > len(verdict.faces):
+        st.caption(f"{verdict.found} faces found; the {len(verdict.faces)} largest are classified "
+                   f"(at most {MAX_FACES} per photo, so that one crowded photo cannot hold up the room).")
+    if not verdict.faces:
+        st.info("No face found in this photo. The model was trained on face close-ups: if this photo is one, "
+                "classify it whole.")
+        st.toggle("Classify the whole image anyway", key=f"whole-{index}")
+    if verdict.whole_image is not None:
+        with st.container(border=True):
+            prediction_card(f"{index}-whole", "The whole image", photo, verdict.whole_image, predictor, options)
+    for number, face in enumerate(verdict.faces, 1):
+        with st.container(border=True):
+            crop = photo.crop(face.crop)
+            prediction_card(f"{index}-{number}", f"Face {number}", crop, face.prediction, predictor, options)
+
+
+def prediction_card(key: str, title: str, image: Image.Image, result: Prediction, predictor: Predictor,
+                    options: CardOptions) -> None:
+    """The crop the model saw, its verdict, the angles into the circuit, ⟨Z⟩ out, logits and the histogram."""
+    spec = predictor.checkpoint.spec
+    left, right = st.columns([1, 3])
+    thumbnail = image.copy()
+    thumbnail.thumbnail((320, 320))
+    left.image(thumbnail, caption=f"{title}: what the model sees", width="stretch")
+    with right:
+        # plain Markdown: HTML in it would make the browser fetch an HTML parser before it can show the verdict
+        with st.container(key=f"prediction-{key}"):
+            st.markdown(f"### {result.label} — {result.probability:.1%}")
+        mask, no_mask = result.probabilities["mask"], result.probabilities["no_mask"]
+        st.progress(mask, text=f"mask {mask:.1%} · no_mask {no_mask:.1%}")
+        st.markdown(markdown_table({
+            "qubit": list(range(spec.n_qubits)),
+            "angle into the circuit (rad)": [float(a) for a in result.angles],
+            "⟨Z⟩ out of the circuit": [float(z) for z in result.expvals],
+        }))
+        st.caption(f"Logits: mask {result.logits[0]:.3f}, no_mask {result.logits[1]:.3f}")
+        if options.show_histogram:
+            histogram(key, result, predictor, options.sampler)
+
+
+def histogram(key: str, result: Prediction, predictor: Predictor, sampler: str) -> None:
+    spec = predictor.checkpoint.spec
+    weights = predictor.head.q_params.detach().double().numpy()
+    angles = np.array(result.angles)
+    probs = exact_probabilities(spec, angles, weights)
+    try:
+        counts = sample_counts(spec, angles, weights, ExecutionSettings(sampler, 1024, seed=0))
+    except (ValueError, RuntimeError) as exc:
+        st.error(f"{sampler} could not sample this circuit: {exc}")
+        return
+    title = f"This face's circuit on {sampler}: 1,024 shots vs exact"
+    st.vega_lite_chart(spec=histogram_spec(counts, probs, spec.n_qubits, title), width="stretch",
+                       key=f"hist-{key}")  # keyed by position: two uploads may share a file name
