@@ -6,7 +6,7 @@
 Scenes (tools/scenes.py): 1–4 face images of known class from face-mask-pool
 (minus near-duplicates of face-mask-410's images), 60–400 px high, pasted at
 random places onto pictures without faces. A face counts as found when the
-region the model classifies (the detector's box with the training framing),
+region the training images would frame around the detector's box (TRAINING_FRAMING),
 or the detector's box itself, overlaps the pasted picture with IoU ≥ 0.4 (the
 data set's pictures range from a tight face to a face with shoulders); every
 other box is a false face.
@@ -34,7 +34,7 @@ from PIL import Image
 from core.data.dataset import CLASSES, SPLITS, list_split
 from core.data.images import load_rgb
 from core.faces.boxes import Box, overlap_of_smaller
-from core.faces.crops import FRAMING, Framing, crop_region
+from core.faces.crops import FRAMING, TRAINING_FRAMING, Framing, crop_region
 from core.faces.detector import RetinaFaceDetector
 from core.learning.checkpoints import best_quantum_checkpoint, load_checkpoint
 from core.learning.predict import Predictor
@@ -51,8 +51,9 @@ def scene_pool(data_dir: Path, detector: RetinaFaceDetector, per_class: int, see
 
     Left out: near-duplicates of face-mask-410's images, and pictures that are not one face filling
     the frame (group photos, collages, half-body shots), which is what the detector finds when it
-    sees the picture alone: two or more faces of like size, or a face under 30 % of the picture's
-    side. A picture in which the detector finds no face stays in (its misses count against recall).
+    sees the picture alone: two or more faces of like size, or a face under 40 % of the picture's
+    side (the scenes pair a box with a picture down to 30 %). A picture in which the detector finds
+    no face stays in (its misses count against recall).
     """
     everything = face_pool(POOL)
     references = [s.path for split in SPLITS for s in list_split(data_dir, split)]
@@ -71,7 +72,7 @@ def _close_up(picture: Image.Image, detector: RetinaFaceDetector) -> bool:
     if not sides:
         return True
     several = len(sides) > 1 and sides[1] >= 0.5 * sides[0]
-    return not several and sides[0] >= 0.3 * max(picture.size)
+    return not several and sides[0] >= 0.4 * max(picture.size)
 
 
 def evaluate(predictor: Predictor, count: int, seed: int, pool: dict[int, list[Path]]) -> dict:
@@ -81,7 +82,7 @@ def evaluate(predictor: Predictor, count: int, seed: int, pool: dict[int, list[P
         verdict = predictor.predict_faces(scene.image, whole_image=True, max_faces=50)
         boxes = [Box(*f.box) for f in verdict.faces]
         truth = [f.box for f in scene.faces]
-        framed = [crop_region(b, predictor.framing) for b in boxes]
+        framed = [crop_region(b, TRAINING_FRAMING) for b in boxes]
         strict, _ = match(truth, boxes, framed)
         pairs, unpaired = match(truth, boxes, framed, inside=True)
         n["false"] += len(unpaired)

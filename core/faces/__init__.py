@@ -1,1 +1,1 @@
-"""Faces in a photo: a pre-trained detector, boxes, and crops framed like the training images."""
+"""Faces in a photo: a pre-trained detector, boxes, and the face crops the model classifies."""

@@ -1,4 +1,4 @@
-"""Face boxes: pixel rectangles, their overlap, non-maximum suppression, and the margin a crop adds."""
+"""Face boxes: pixel rectangles, their overlap and non-maximum suppression."""
 
 from __future__ import annotations
 
@@ -38,13 +38,6 @@ class Box:
         """The part of the box inside a ``width`` × ``height`` image."""
         return Box(min(max(self.x0, 0), width), min(max(self.y0, 0), height), min(max(self.x1, 0), width),
                    min(max(self.y1, 0), height))
-
-    def square(self, scale: float = 1.0, shift_y: float = 0.0) -> Box:
-        """A square around the box's centre, ``scale`` times its longer side, moved down by ``shift_y`` sides."""
-        cx, cy = self.centre
-        side = max(self.width, self.height) * scale
-        cy += shift_y * side
-        return Box(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
 
 
 def iou(a: Box, b: Box) -> float:

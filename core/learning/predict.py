@@ -14,7 +14,8 @@ from PIL import Image
 from core.data.images import load_rgb
 from core.execution.factory import make_executor
 from core.execution.settings import ExecutionSettings
-from core.faces.crops import FRAMING, Framing, face_crop
+from core.faces.boxes import Box
+from core.faces.crops import FRAMING, Framing, face_crop, is_close_up
 from core.faces.detector import MAX_FACES, FaceDetector, default_detector
 from core.learning.backbones import FeatureExtractor, load_backbone
 from core.learning.checkpoints import Checkpoint
@@ -37,7 +38,7 @@ class FaceVerdict:
 
     box: tuple[int, int, int, int]  # the detector's box: left, top, right, bottom (pixels)
     score: float  # the detector's confidence
-    crop: tuple[int, int, int, int]  # the box with the margin the training images have, clipped to the photo
+    crop: tuple[int, int, int, int]  # the region classified (the box, or the whole photo for a close-up)
     prediction: Prediction
 
 
@@ -95,7 +96,7 @@ class Predictor:
 
     def predict_faces(self, image: Image.Image | bytes | str | os.PathLike | io.IOBase, whole_image: bool = False,
                       max_faces: int = MAX_FACES) -> PhotoVerdict:
-        """Every face of a photo, each cropped as the training images are and classified on its own.
+        """Every face of a photo, each cut out (``core.faces.crops``) and classified on its own.
 
         At most ``max_faces`` faces are classified, the largest first; ``whole_image`` also (or, with no
         face found, instead) classifies the photo as one face. Raises ImageError for unusable input.
@@ -106,8 +107,12 @@ class Predictor:
         detected = time.perf_counter()
         largest = sorted(found, key=lambda f: -f.box.area)[:max_faces]
         chosen = sorted(largest, key=lambda f: (f.box.x0, f.box.y0))  # numbered left to right, as people read a photo
-        crops = [face_crop(photo, face.box, self.framing) for face in chosen]
-        inputs = [crop for crop, _ in crops] + ([photo] if whole_image else [])
+        close_up = len(found) == len(chosen) == 1 and is_close_up(chosen[0].box, photo.size)
+        if close_up:  # the photo is framed as a training image is: classified whole, the one verdict both ways
+            crops = [(photo, Box(0, 0, *photo.size))]
+        else:
+            crops = [face_crop(photo, face.box, self.framing) for face in chosen]
+        inputs = [crop for crop, _ in crops] + ([photo] if whole_image and not close_up else [])
         predictions = self.predict_many(inputs) if inputs else []
         faces = [FaceVerdict(face.box.as_ints(), face.score, region.as_ints(), prediction)
                  for face, (_, region), prediction in zip(chosen, crops, predictions, strict=False)]

@@ -11,7 +11,7 @@ from PIL import Image
 from core.data.dataset import list_split
 from core.faces import detector as detector_module
 from core.faces.boxes import Box, iou, non_maximum_suppression
-from core.faces.crops import FRAMING, Framing, crop_region, face_crop
+from core.faces.crops import TRAINING_FRAMING, Framing, crop_region, face_crop, is_close_up
 from core.faces.detector import MAX_FACES, DetectorUnavailable, RetinaFaceDetector
 from core.learning.checkpoints import best_quantum_checkpoint, load_checkpoint
 from core.learning.predict import Predictor
@@ -49,10 +49,16 @@ def test_crops_are_framed_like_the_training_images_and_padded_at_the_edge():
     photo = Image.new("RGB", (200, 100), (10, 200, 30))
     region = crop_region(Box(50, 20, 90, 60), Framing(2.0, 1.5, 0.1))
     assert region == Box(30, 14, 110, 74)
-    crop, inside = face_crop(photo, Box(0, 0, 40, 40), FRAMING)  # a face in the corner
-    assert crop.size == pytest.approx((round(FRAMING.width * 40), round(FRAMING.height * 40)), abs=1)
+    crop, inside = face_crop(photo, Box(0, 0, 40, 40), TRAINING_FRAMING)  # a face in the corner
+    assert crop.size == pytest.approx((round(TRAINING_FRAMING.width * 40), round(TRAINING_FRAMING.height * 40)), abs=1)
     assert inside.x0 == 0 and inside.y0 == 0  # the region in the photo is clipped; the crop repeats the edge
     assert np.asarray(crop)[0, 0].tolist() == [10, 200, 30]
+
+
+def test_a_face_framed_like_a_training_image_makes_a_close_up():
+    assert is_close_up(Box(60, 50, 160, 170), (200, 240))  # a face filling a portrait
+    assert not is_close_up(Box(60, 50, 160, 170), (1280, 720))  # the same face in a group photo
+    assert not is_close_up(Box(0, 0, 30, 30), (60, 60))  # a small face in a corner of a small picture
 
 
 def test_a_scene_with_known_faces_gives_each_its_box_and_verdict(predictor, test_faces):
@@ -61,7 +67,7 @@ def test_a_scene_with_known_faces_gives_each_its_box_and_verdict(predictor, test
     verdict = predictor.predict_faces(scene.image)
     assert verdict.found == 3 and len(verdict.faces) == 3, verdict.summary
     boxes = [Box(*f.box) for f in verdict.faces]
-    pairs, unpaired = match([f.box for f in scene.faces], boxes, [crop_region(b) for b in boxes], inside=True)
+    pairs, unpaired = match([f.box for f in scene.faces], boxes, [crop_region(b, TRAINING_FRAMING) for b in boxes], inside=True)
     assert len(pairs) == 3 and not unpaired
     for truth, found in pairs.items():
         assert verdict.faces[found].prediction.label == predictor.classes[scene.faces[truth].label]
@@ -84,7 +90,8 @@ def test_a_close_up_keeps_its_verdict(predictor, face_mask_410):
     for sample in list_split(face_mask_410, "test")[::20]:
         verdict = predictor.predict_faces(sample.path)
         assert len(verdict.faces) == 1, f"{sample.path.name}: {verdict.summary}"
-        assert verdict.faces[0].prediction.label == predictor.predict(sample.path).label
+        assert verdict.faces[0].crop == (0, 0, *verdict.size), "a close-up is classified whole"
+        assert verdict.faces[0].prediction == predictor.predict(sample.path)
 
 
 def test_a_crowd_is_bounded(predictor, test_faces):
