@@ -8,6 +8,7 @@ import sys
 
 COMMANDS = {
     "fetch": ("core.commands.fetch", "download (or copy) the 410-image data set, verified by sha256"),
+    "crop-faces": ("core.commands.crop_faces", "a data set's images cut to their face, as the Predict page frames faces"),
     "train": ("core.commands.train", "train the dressed quantum head (a run record and a checkpoint)"),
     "evaluate": ("core.commands.evaluate", "a checkpoint's top-1 error on a split, on any backend"),
     "predict": ("core.commands.predict", "every face in photos: its box and verdict (annotated copies with --out)"),
