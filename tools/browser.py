@@ -104,8 +104,24 @@ def switch_page(page, name: str, timeout_ms: float = 60_000) -> float:
     return time.perf_counter() - start
 
 
-# The Predict page puts each verdict ("### no_mask — 97.3%") in a container keyed prediction-<n>.
+# The Predict page puts each verdict ("### no_mask — 97.3%") in a container keyed prediction-<upload>-<face>
+# (face 1, 2, … left to right; "whole" for a photo classified whole), and each photo's summary in summary-<upload>.
 PREDICTION = "[class*='st-key-prediction-'] h3"
+
+
+def face_verdict(upload: int, face: int | str) -> str:
+    """The selector of one face's verdict (``face`` from 1, or "whole")."""
+    return f".st-key-prediction-{upload}-{face} h3"
+
+
+def summary(upload: int) -> str:
+    return f".st-key-summary-{upload}"
+
+
+def faces_in(summary_text: str) -> int:
+    """How many faces a summary line reports: "group.png — 3 faces: 2 mask, 1 no mask" → 3; "no face found" → 0."""
+    words = summary_text.split("—")[-1].split()
+    return int(words[0]) if words and words[0].isdigit() else 0
 
 
 def verdict_label(text: str) -> str:
@@ -124,6 +140,18 @@ def upload_and_read_prediction(page, image: Path, timeout_ms: float = 60_000) ->
     return verdict_label(verdict.inner_text()), elapsed
 
 
+def upload_and_read_faces(page, image: Path, upload: int, timeout_ms: float = 60_000) -> tuple[list[str], float]:
+    """Upload ``image`` (the page's ``upload``-th, from 0) on Predict; (each face's class, seconds until all are shown)."""
+    start = time.perf_counter()
+    page.locator(UPLOADER).first.set_input_files(str(image))
+    page.locator(summary(upload)).wait_for(timeout=timeout_ms)
+    faces = faces_in(page.locator(summary(upload)).inner_text())
+    if faces:
+        page.locator(face_verdict(upload, faces)).wait_for(timeout=timeout_ms)
+    elapsed = time.perf_counter() - start
+    return [verdict_label(page.locator(face_verdict(upload, n)).inner_text()) for n in range(1, faces + 1)], elapsed
+
+
 def settle(page, timeout_ms: float = 20_000) -> None:
     """Until lazily drawn elements (tables, charts) have replaced their grey placeholders."""
     page.wait_for_function(
@@ -138,17 +166,20 @@ def settle(page, timeout_ms: float = 20_000) -> None:
     page.wait_for_timeout(1000)
 
 
-def drawn_photo(folder: Path, index: int) -> Path:
-    """A drawn face (a mask on odd ``index``), never a data-set photo; different per index, so no cache answers it."""
-    from PIL import Image, ImageDraw
+def group_photo(folder: Path, index: int, data_dir: Path, faces: int = 3) -> tuple[Path, list[str]]:
+    """A 1280×720 JPEG of ``faces`` test-split close-ups on a background, different per ``index``.
 
-    image = Image.new("RGB", (360, 360), (200 + index % 50, 220, 235))
-    draw = ImageDraw.Draw(image)
-    draw.ellipse((80, 40, 280, 300), fill=(220, 180 + index % 60, 150))
-    draw.ellipse((125, 120, 150, 145), fill=(40, 40, 40))
-    draw.ellipse((210, 120, 235, 145), fill=(40, 40, 40))
-    if index % 2:
-        draw.rounded_rectangle((110, 180, 250, 270), radius=25, fill=(70, 140, 200))
-    path = folder / f"drawn-{index}.png"
-    image.save(path)
-    return path
+    Returns the file and the faces' classes from left to right, as the page numbers them.
+    """
+    import random
+
+    from core.data.dataset import CLASSES, list_split
+    from tools.scenes import SKIMAGE_BACKGROUNDS, make_scene
+
+    samples = list_split(data_dir, "test")
+    pool = {label: [s.path for s in samples if s.label == label] for label in range(len(CLASSES))}
+    rng = random.Random(index)
+    scene = make_scene(rng, pool, faces, (1280, 720), SKIMAGE_BACKGROUNDS[index % 3], heights=(140, 260))
+    path = folder / f"group-{index}.jpg"
+    scene.image.save(path, quality=90)
+    return path, [CLASSES[f.label] for f in sorted(scene.faces, key=lambda f: f.box.x0)]

@@ -1,7 +1,8 @@
 """Many browser sessions on the Predict page at once while a retrain runs (loopback only).
 
-Every visitor opens Predict; when all pages have loaded, all upload at the same
-moment, and each measures the time from its upload to the prediction shown.
+Every visitor opens Predict; when all pages have loaded, all upload a group photo
+(three faces, a different one each) at the same moment, and each measures the
+time from its upload to every face's verdict shown.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from tools.browser import (
     CHROMIUM,
     CHROMIUM_FLAGS,
     IDLE_SELECTOR,
-    PREDICTION,
     ROOT,
     TITLES,
     UPLOADER,
-    drawn_photo,
+    face_verdict,
+    faces_in,
+    group_photo,
     streamlit_server,
+    summary,
     verdict_label,
 )
 
@@ -42,13 +45,13 @@ def p95(values: list[float]) -> float:
 class LoadResult:
     sessions: int
     succeeded: int
-    prediction_s: list[float]  # upload → prediction shown, per visitor
+    prediction_s: list[float]  # upload → every face's verdict shown, per visitor
     other_page_s: list[float]
     failures: list[str] = field(default_factory=list)
     server_peak_rss_mb: float = 0.0
     worker_peak_rss_mb: float = 0.0
     retrain_state_after: str = ""
-    delivered_s: list[float] = field(default_factory=list)  # upload → the prediction's message reached the page
+    delivered_s: list[float] = field(default_factory=list)  # upload → the last verdict's message reached the page
     opened_s: list[float] = field(default_factory=list)  # all open Predict at once → each page ready
     browsers: int = 1
 
@@ -64,8 +67,8 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-# Notes when the server's message carrying the verdict reaches the page (before the page draws it):
-# the Markdown delta holds "### no_mask — 97.3%" verbatim inside its protobuf bytes.
+# Notes when the server's last message carrying a verdict reaches the page (before the page draws it):
+# each face's Markdown delta holds "### no_mask — 97.3%" verbatim inside its protobuf bytes.
 _DELIVERY_SPY = """(() => {
   window.__qtlPredictionAt = 0;
   const marker = /### (no_)?mask /;
@@ -73,7 +76,7 @@ _DELIVERY_SPY = """(() => {
   window.WebSocket = function (...args) {
     const socket = new Native(...args);
     socket.addEventListener("message", (event) => {
-      if (window.__qtlPredictionAt || !(event.data instanceof ArrayBuffer)) return;
+      if (!(event.data instanceof ArrayBuffer)) return;
       if (marker.test(new TextDecoder("latin1").decode(event.data))) window.__qtlPredictionAt = Date.now();
     });
     return socket;
@@ -101,13 +104,13 @@ async def appears(page, selector: str, timeout_s: float) -> float:
 
 @dataclass
 class Visit:
-    drawn_s: float  # upload → the prediction shown in the page
-    delivered_s: float  # upload → the server's message with the prediction reached the page
+    drawn_s: float  # upload → every face's verdict shown in the page
+    delivered_s: float  # upload → the server's message with the last verdict reached the page
     opened_s: float  # the Predict page opened (all visitors at once) → ready for an upload
 
 
 async def _visitor(browser, url: str, photo: Path, timeout_ms: float, ready: asyncio.Barrier | None = None) -> Visit:
-    """Open Predict, wait (with the others) until every page has loaded, upload, read the class."""
+    """Open Predict, wait (with the others) until every page has loaded, upload, read every face's class."""
     context = await browser.new_context()
     context.set_default_timeout(timeout_ms)
     await context.add_init_script(_DELIVERY_SPY)
@@ -121,12 +124,15 @@ async def _visitor(browser, url: str, photo: Path, timeout_ms: float, ready: asy
         if ready is not None:
             await ready.wait()
         start_epoch = time.time()
-        shown = asyncio.ensure_future(appears(page, PREDICTION, timeout_ms / 1000))
         await page.locator(UPLOADER).first.set_input_files(str(photo))
-        drawn = await shown - start_epoch
-        label = verdict_label(await page.locator(PREDICTION).first.inner_text())
-        if label not in ("mask", "no_mask"):
-            raise ValueError(f"unexpected prediction {label!r}")
+        await appears(page, summary(0), timeout_ms / 1000)
+        faces = faces_in(await page.locator(summary(0)).inner_text())
+        if not faces:
+            raise ValueError(f"no face found in {photo.name}")
+        drawn = await appears(page, face_verdict(0, faces), timeout_ms / 1000) - start_epoch
+        labels = [verdict_label(await page.locator(face_verdict(0, n)).inner_text()) for n in range(1, faces + 1)]
+        if not set(labels) <= {"mask", "no_mask"}:
+            raise ValueError(f"unexpected predictions {labels}")
         delivered_at = await page.evaluate("window.__qtlPredictionAt") / 1000
         return Visit(drawn, delivered_at - start_epoch if delivered_at else float("nan"), opened)
     finally:
@@ -156,7 +162,7 @@ async def _warm_up(url: str, folder: Path, timeout_ms: float) -> None:
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
-        await _visitor(browser, url, drawn_photo(folder, 999), timeout_ms)
+        await _visitor(browser, url, group_photo(folder, 999, _data_dir())[0], timeout_ms)
         await browser.close()
 
 
@@ -169,13 +175,20 @@ async def _run(url: str, sessions: int, folder: Path, timeout_ms: float, browser
         stop = asyncio.Event()
         others = asyncio.create_task(_other_pages(launched[0], url, stop, timeout_ms))
         ready = asyncio.Barrier(sessions)
-        visits = [_visitor(launched[i % browsers], url, drawn_photo(folder, i), timeout_ms, ready) for i in range(sessions)]
+        photos = [group_photo(folder, i, _data_dir())[0] for i in range(sessions)]
+        visits = [_visitor(launched[i % browsers], url, photos[i], timeout_ms, ready) for i in range(sessions)]
         results = await asyncio.gather(*visits, return_exceptions=True)
         stop.set()
         other_times = await others
         for browser in launched:
             await browser.close()
     return results, other_times
+
+
+def _data_dir() -> Path:
+    from core.paths import data_dir
+
+    return data_dir()
 
 
 def run_load(sessions: int = 20, retrain: dict | None = None, timeout_s: float = 180.0, browsers: int = 1) -> LoadResult:

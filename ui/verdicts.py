@@ -21,8 +21,7 @@ PREVIEW_SIDE = 1280  # never send a 40-megapixel upload back to every browser
 
 @dataclass(frozen=True)
 class CardOptions:
-    show_histogram: bool
-    sampler: str
+    sampler: str  # the simulator that samples each histogram
 
 
 def photo_section(index: int, name: str, data: bytes, predictor: Predictor, options: CardOptions) -> None:
@@ -47,15 +46,16 @@ def photo_section(index: int, name: str, data: bytes, predictor: Predictor, opti
         st.toggle("Classify the whole image anyway", key=f"whole-{index}")
     if verdict.whole_image is not None:
         with st.container(border=True):
-            prediction_card(f"{index}-whole", "The whole image", photo, verdict.whole_image, predictor, options)
+            prediction_card(f"{index}-whole", "The whole image", photo, verdict.whole_image, predictor, options, True)
     for number, face in enumerate(verdict.faces, 1):
         with st.container(border=True):
             crop = photo.crop(face.crop)
-            prediction_card(f"{index}-{number}", f"Face {number}", crop, face.prediction, predictor, options)
+            # one histogram per photo unless asked: a room uploading group photos at once draws many charts
+            prediction_card(f"{index}-{number}", f"Face {number}", crop, face.prediction, predictor, options, number == 1)
 
 
 def prediction_card(key: str, title: str, image: Image.Image, result: Prediction, predictor: Predictor,
-                    options: CardOptions) -> None:
+                    options: CardOptions, histogram_shown: bool) -> None:
     """The crop the model saw, its verdict, the angles into the circuit, ⟨Z⟩ out, logits and the histogram."""
     spec = predictor.checkpoint.spec
     left, right = st.columns([1, 3])
@@ -74,7 +74,7 @@ def prediction_card(key: str, title: str, image: Image.Image, result: Prediction
             "⟨Z⟩ out of the circuit": [float(z) for z in result.expvals],
         }))
         st.caption(f"Logits: mask {result.logits[0]:.3f}, no_mask {result.logits[1]:.3f}")
-        if options.show_histogram:
+        if st.toggle("Measurement histogram (1,024 shots)", value=histogram_shown, key=f"show-hist-{key}"):
             histogram(key, result, predictor, options.sampler)
 
 

@@ -5,6 +5,7 @@ import streamlit as st
 
 from core.data.images import ImageError
 from core.execution.backends import local_backends
+from core.faces.detector import MAX_FACES
 from ui.ibm_panel import ibm_evaluation_panel
 from ui.shared import backbone_available, checkpoint_options, load_predictor, selected_model
 from ui.verdicts import CardOptions, photo_section
@@ -33,16 +34,14 @@ uploads = st.file_uploader("Photos (JPEG, PNG, WebP, BMP): group photos, selfies
 use_camera = st.toggle("… or use the camera", help="Your browser asks for permission first.")
 camera = st.camera_input("Take a photo") if use_camera else None
 inputs = [(u.name, u.getvalue()) for u in uploads or []] + ([("camera", camera.getvalue())] if camera else [])
-st.caption("Every face is found and judged on its own: the model was trained on face close-ups, so each face is "
-           "cut out with the margin the training photos have.")
-toggle_column, sampler_column = st.columns([2, 1], vertical_alignment="center")
-show_histogram = toggle_column.toggle("Show each face's measurement histogram (1,024 shots)", value=True)
+st.caption(f"Every face is found and judged on its own (at most {MAX_FACES} per photo, the largest): the model was "
+           "trained on face close-ups, so each face is cut out first. A photo that already is a close-up is judged whole.")
 # default.qubit samples fast; qiskit.aer transpiles each circuit, which adds up when a room uploads at once
 # (docs/benchmarks.md: time per circuit)
 samplers = [b.name for b in local_backends()]
-sampler = sampler_column.selectbox("Sampled on", samplers, index=samplers.index("default.qubit"), disabled=not show_histogram,
-                                   help="Any simulator gives the same distribution, up to shot noise.")
-options = CardOptions(show_histogram, sampler)
+sampler = st.columns([1, 2])[0].selectbox("Histograms sampled on", samplers, index=samplers.index("default.qubit"),
+                                          help="Any simulator gives the same distribution, up to shot noise.")
+options = CardOptions(sampler)
 
 for index, (name, data) in enumerate(inputs):
     with st.container(border=True):

@@ -1,8 +1,9 @@
 """End to end in a real browser: `streamlit run app.py`, Debian's chromium through Playwright.
 
 Screenshots go to ``$QTL_SCREENSHOT_DIR`` (the README's come from
-``QTL_SCREENSHOT_DIR=docs/screenshots``), else to tests/artifacts/. They never
-show a data-set image: the Predict screenshot uses a drawn test card.
+``QTL_SCREENSHOT_DIR=docs/screenshots``), else to tests/artifacts/. The Predict
+screenshot is a made-up group photo: three test-split close-ups pasted onto
+scikit-image's coffee picture, as the scene benchmark builds them.
 """
 
 from __future__ import annotations
@@ -18,13 +19,17 @@ from tools.browser import (
     PREDICTION,
     ROOT,
     UPLOADER,
-    drawn_photo,
+    face_verdict,
+    faces_in,
+    group_photo,
     launch_chromium,
     open_page,
     settle,
     streamlit_server,
+    summary,
     switch_page,
     upload_and_read_prediction,
+    verdict_label,
 )
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).is_file(), reason=f"{CHROMIUM} is missing (apt-get install chromium)")
@@ -68,15 +73,42 @@ def test_every_page_and_a_prediction_in_chromium(server, browser, face_mask_410,
 
     photo = sorted((face_mask_410 / "test" / "no_mask").glob("*.jpg"))[0]
     label, _ = upload_and_read_prediction(page, photo, timeout_ms=120_000)
-    assert label == "no_mask", "the shipped models get every no_mask test photo right"
-
-    page = browser.new_page(viewport={"width": 1400, "height": 1100})
-    open_page(page, server, "predict", timeout_ms=120_000)
-    label, _ = upload_and_read_prediction(page, drawn_photo(tmp_path, 1))
-    assert label in ("mask", "no_mask")
-    settle(page)
-    page.screenshot(path=str(shots / "predict.png"), full_page=True)
+    assert label == "no_mask", "a close-up: its one face is found, and the shipped model gets it right"
     assert not errors, errors
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1400, "height": 1100}, {"width": 390, "height": 844}], ids=["desktop", "phone"])
+def test_a_group_photo_gets_one_verdict_per_face_in_chromium(server, browser, face_mask_410, tmp_path, viewport):
+    photo, expected = group_photo(tmp_path, 0, face_mask_410)
+    page = browser.new_page(viewport=viewport)
+    open_page(page, server, "predict", timeout_ms=120_000)
+    page.locator(UPLOADER).first.set_input_files(str(photo))
+    page.locator(summary(0)).wait_for(timeout=120_000)
+    assert faces_in(page.locator(summary(0)).inner_text()) == len(expected)
+    page.locator(face_verdict(0, len(expected))).wait_for(timeout=120_000)
+    shown = [verdict_label(page.locator(face_verdict(0, n)).inner_text()) for n in range(1, len(expected) + 1)]
+    assert shown == expected, "one label per face, numbered left to right"
+    assert page.locator("[data-testid='stException']").count() == 0
+    settle(page)
+    shots = Path(os.environ.get("QTL_SCREENSHOT_DIR", ROOT / "tests" / "artifacts"))
+    name = "predict.png" if viewport["width"] > 1000 else "predict-phone.png"
+    page.screenshot(path=str(shots / name), full_page=True)
+
+
+def test_a_picture_without_a_face_says_so_and_can_be_classified_whole(server, browser, tmp_path):
+    from PIL import Image
+    from skimage import data
+
+    picture = tmp_path / "coffee.png"
+    Image.fromarray(data.coffee()).save(picture)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    open_page(page, server, "predict", timeout_ms=120_000)
+    page.locator(UPLOADER).first.set_input_files(str(picture))
+    page.locator(summary(0)).filter(has_text="no face found").wait_for(timeout=120_000)
+    assert page.get_by_text("No face found in this photo").count() == 1
+    page.get_by_text("Classify the whole image anyway").click()
+    page.locator(face_verdict(0, "whole")).wait_for(timeout=60_000)
+    assert verdict_label(page.locator(face_verdict(0, "whole")).inner_text()) in ("mask", "no_mask")
 
 
 def test_a_bad_upload_gets_a_message_in_chromium(server, browser, tmp_path):
