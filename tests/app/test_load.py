@@ -17,7 +17,7 @@ def test_concurrent_visitors_all_get_a_prediction_during_a_retrain(face_mask_410
 
     monkeypatch.setenv("QTL_DATA", str(face_mask_410))
     result = run_load(sessions=6)
-    assert result.failures == [] and result.succeeded == 6
+    assert result.failures == [] and result.succeeded == 6, result.failures
     assert result.retrain_state_after in ("starting", "running"), "the retrain kept running under the load"
     assert result.other_page_s, "another visitor could open other pages meanwhile"
     assert result.server_peak_rss_mb > 0
