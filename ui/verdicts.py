@@ -13,7 +13,7 @@ from core.execution.settings import ExecutionSettings
 from core.execution.single_circuit import exact_probabilities, sample_counts
 from core.faces.annotate import annotate
 from core.faces.detector import MAX_FACES
-from core.learning.predict import Prediction, Predictor
+from core.learning.predict import PhotoVerdict, Prediction, Predictor
 from ui.figures import histogram_spec, markdown_table
 
 PREVIEW_SIDE = 1280  # never send a 40-megapixel upload back to every browser
@@ -32,11 +32,12 @@ def photo_section(index: int, name: str, data: bytes, predictor: Predictor, opti
         st.error(f"**{name}**: {exc}")
         return
     whole = st.session_state.get(f"whole-{index}", False)
-    verdict = predictor.predict_faces(photo, whole_image=whole)
+    verdict = _verdict(predictor, f"{predictor.checkpoint.path}#{id(predictor)}", data, whole)  # a reloaded model: new id
     boxes = [(f.box, f.prediction.label, f.prediction.probability) for f in verdict.faces]
     with st.container(key=f"summary-{index}"):
         st.markdown(f"**{name}** — {verdict.summary}")
-    st.image(annotate(photo, boxes, max_side=PREVIEW_SIDE), width="stretch")
+    # JPEG: a photo as PNG takes 0.4 s to encode and 1.2 MB to send, for every visitor (docs/benchmarks.md: load)
+    st.image(annotate(photo, boxes, max_side=PREVIEW_SIDE), width="stretch", output_format="JPEG")
     if verdict.found > len(verdict.faces):
         st.caption(f"{verdict.found} faces found; the {len(verdict.faces)} largest are classified "
                    f"(at most {MAX_FACES} per photo, so that one crowded photo cannot hold up the room).")
@@ -54,6 +55,12 @@ def photo_section(index: int, name: str, data: bytes, predictor: Predictor, opti
             prediction_card(f"{index}-{number}", f"Face {number}", crop, face.prediction, predictor, options, number == 1)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def _verdict(_predictor: Predictor, model: str, data: bytes, whole_image: bool) -> PhotoVerdict:
+    """The photo's faces and verdicts, kept for reruns: a histogram switched on must not find the faces again."""
+    return _predictor.predict_faces(data, whole_image=whole_image)
+
+
 def prediction_card(key: str, title: str, image: Image.Image, result: Prediction, predictor: Predictor,
                     options: CardOptions, histogram_shown: bool) -> None:
     """The crop the model saw, its verdict, the angles into the circuit, ⟨Z⟩ out, logits and the histogram."""
@@ -61,7 +68,7 @@ def prediction_card(key: str, title: str, image: Image.Image, result: Prediction
     left, right = st.columns([1, 3])
     thumbnail = image.copy()
     thumbnail.thumbnail((320, 320))
-    left.image(thumbnail, caption=f"{title}: what the model sees", width="stretch")
+    left.image(thumbnail, caption=f"{title}: what the model sees", width="stretch", output_format="JPEG")
     with right:
         # plain Markdown: HTML in it would make the browser fetch an HTML parser before it can show the verdict
         with st.container(key=f"prediction-{key}"):

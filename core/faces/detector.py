@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import math
+import os
 import threading
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -84,6 +85,9 @@ class RetinaFaceDetector:
         options.log_severity_level = 3
         self.threshold = threshold
         self.session = onnxruntime.InferenceSession(retinaface_weights(), options, providers=["CPUExecutionProvider"])
+        # As many passes at once as there are cores: twenty visitors uploading at once held 3.8 GB with every pass
+        # side by side, 2.6 GB with this bound (docs/benchmarks.md: load).
+        self._running = threading.BoundedSemaphore(max(1, (os.cpu_count() or 1) // threads))
 
     def detect(self, photo: Image.Image) -> list[DetectedFace]:
         zoom = LONG_SIDE / max(photo.size)
@@ -98,7 +102,9 @@ class RetinaFaceDetector:
         """Faces found in ``photo`` resized by ``scale``, in the photo's own pixels."""
         width, height = max(1, round(photo.width * scale)), max(1, round(photo.height * scale))
         resample = Image.Resampling.BILINEAR if scale >= 1 else Image.Resampling.BOX
-        loc, conf, _ = self.session.run(None, {"input": network_input(photo.resize((width, height), resample))})
+        pixels = network_input(photo.resize((width, height), resample))
+        with self._running:
+            loc, conf, _ = self.session.run(None, {"input": pixels})
         scores = conf[0, :, 1]
         keep = scores > self.threshold
         boxes = decode(loc[0][keep], anchors(width, height)[keep]) / scale
