@@ -3,7 +3,7 @@
 Screenshots go to ``$QTL_SCREENSHOT_DIR`` (the README's come from
 ``QTL_SCREENSHOT_DIR=docs/screenshots``), else to tests/artifacts/. The Predict
 screenshot is a made-up group photo: three test-split close-ups pasted onto
-scikit-image's coffee picture, as the scene benchmark builds them.
+scikit-image's rocket picture, as the scene benchmark builds scenes.
 """
 
 from __future__ import annotations
