@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw
 
 from core.data.dataset import CLASSES, IMAGE_SUFFIXES
 from core.data.images import load_rgb
-from core.faces.boxes import Box
+from core.faces.boxes import Box, intersection, iou
 
 # scikit-image's sample pictures without a face (astronaut, camera and lfw_subset have faces; these do not)
 SKIMAGE_BACKGROUNDS = ("rocket", "coffee", "chelsea", "brick", "grass", "gravel", "colorwheel", "immunohistochemistry",
@@ -170,7 +170,6 @@ def match(truth: Sequence[Box], found: Sequence[Box], framed: Sequence[Box] = ()
     in the picture and its side is ≥ 0.3 of the picture's: the pictures range from a tight face to a
     face with shoulders, and the detector boxes the face. Returns ({truth: found}, found boxes unpaired).
     """
-    from core.faces.boxes import iou
 
     def overlap(t: Box, j: int) -> float:
         best = max(iou(t, found[j]), iou(t, framed[j]) if framed else 0.0)
@@ -189,5 +188,5 @@ def match(truth: Sequence[Box], found: Sequence[Box], framed: Sequence[Box] = ()
 
 
 def _inside(face: Box, picture: Box) -> bool:
-    inter = Box(max(face.x0, picture.x0), max(face.y0, picture.y0), min(face.x1, picture.x1), min(face.y1, picture.y1))
-    return inter.area >= 0.7 * face.area and max(face.width, face.height) >= 0.3 * max(picture.width, picture.height)
+    large_enough = max(face.width, face.height) >= 0.3 * max(picture.width, picture.height)
+    return intersection(face, picture) >= 0.7 * face.area and large_enough

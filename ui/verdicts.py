@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import streamlit as st
 from PIL import Image
@@ -19,25 +17,22 @@ from ui.figures import histogram_spec, markdown_table
 PREVIEW_SIDE = 1280  # never send a 40-megapixel upload back to every browser
 
 
-@dataclass(frozen=True)
-class CardOptions:
-    sampler: str  # the simulator that samples each histogram
+def photo_section(index: int, name: str, data: bytes, predictor: Predictor, sampler: str) -> None:
+    """One upload: the annotated photo, a summary line, and a card per face (or the no-face message).
 
-
-def photo_section(index: int, name: str, data: bytes, predictor: Predictor, options: CardOptions) -> None:
-    """One upload: the annotated photo, a summary line, and a card per face (or the no-face message)."""
+    ``sampler`` is the simulator that samples each histogram.
+    """
     try:
         photo = load_rgb(data)
     except ImageError as exc:
         st.error(f"**{name}**: {exc}")
         return
     whole = st.session_state.get(f"whole-{index}", False)
-    verdict = _verdict(predictor, f"{predictor.checkpoint.path}#{id(predictor)}", data, whole)  # a reloaded model: new id
-    boxes = [(f.box, f.prediction.label, f.prediction.probability) for f in verdict.faces]
+    verdict = _verdict(predictor, f"{predictor.checkpoint.path}#{id(predictor)}", data, whole, photo)  # reloaded: new id
     with st.container(key=f"summary-{index}"):
         st.markdown(f"**{name}** — {verdict.summary}")
     # JPEG: a photo as PNG takes 0.4 s to encode and 1.2 MB to send, for every visitor (docs/benchmarks.md: load)
-    st.image(annotate(photo, boxes, max_side=PREVIEW_SIDE), width="stretch", output_format="JPEG")
+    st.image(annotate(photo, verdict.labelled_boxes, max_side=PREVIEW_SIDE), width="stretch", output_format="JPEG")
     if verdict.found > len(verdict.faces):
         st.caption(f"{verdict.found} faces found; the {len(verdict.faces)} largest are classified "
                    f"(at most {MAX_FACES} per photo, so that one crowded photo cannot hold up the room).")
@@ -47,22 +42,25 @@ def photo_section(index: int, name: str, data: bytes, predictor: Predictor, opti
         st.toggle("Classify the whole image anyway", key=f"whole-{index}")
     if verdict.whole_image is not None:
         with st.container(border=True):
-            prediction_card(f"{index}-whole", "The whole image", photo, verdict.whole_image, predictor, options, True)
+            prediction_card(f"{index}-whole", "The whole image", photo, verdict.whole_image, predictor, sampler, True)
     for number, face in enumerate(verdict.faces, 1):
         with st.container(border=True):
             crop = photo.crop(face.crop)
             # one histogram per photo unless asked: a room uploading group photos at once draws many charts
-            prediction_card(f"{index}-{number}", f"Face {number}", crop, face.prediction, predictor, options, number == 1)
+            prediction_card(f"{index}-{number}", f"Face {number}", crop, face.prediction, predictor, sampler, number == 1)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _verdict(_predictor: Predictor, model: str, data: bytes, whole_image: bool) -> PhotoVerdict:
-    """The photo's faces and verdicts, kept for reruns: a histogram switched on must not find the faces again."""
-    return _predictor.predict_faces(data, whole_image=whole_image)
+def _verdict(_predictor: Predictor, model: str, data: bytes, whole_image: bool, _photo: Image.Image) -> PhotoVerdict:
+    """The photo's faces and verdicts, kept by upload for reruns: a histogram switched on must not find the faces again.
+
+    Keyed by the upload's bytes; ``_photo`` is those bytes already decoded.
+    """
+    return _predictor.predict_faces(_photo, whole_image=whole_image)
 
 
 def prediction_card(key: str, title: str, image: Image.Image, result: Prediction, predictor: Predictor,
-                    options: CardOptions, histogram_shown: bool) -> None:
+                    sampler: str, histogram_shown: bool) -> None:
     """The crop the model saw, its verdict, the angles into the circuit, ⟨Z⟩ out, logits and the histogram."""
     spec = predictor.checkpoint.spec
     left, right = st.columns([1, 3])
@@ -82,7 +80,7 @@ def prediction_card(key: str, title: str, image: Image.Image, result: Prediction
         }))
         st.caption(f"Logits: mask {result.logits[0]:.3f}, no_mask {result.logits[1]:.3f}")
         if st.toggle("Measurement histogram (1,024 shots)", value=histogram_shown, key=f"show-hist-{key}"):
-            histogram(key, result, predictor, options.sampler)
+            histogram(key, result, predictor, sampler)
 
 
 def histogram(key: str, result: Prediction, predictor: Predictor, sampler: str) -> None:

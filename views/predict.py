@@ -8,7 +8,7 @@ from core.execution.backends import local_backends
 from core.faces.detector import MAX_FACES
 from ui.ibm_panel import ibm_evaluation_panel
 from ui.shared import backbone_available, checkpoint_options, load_predictor, selected_model
-from ui.verdicts import CardOptions, photo_section
+from ui.verdicts import photo_section
 
 st.title("Predict: mask or no mask?")
 for problem in checkpoint_options()[1]:
@@ -41,11 +41,10 @@ st.caption(f"Every face is found and judged on its own (at most {MAX_FACES} per 
 samplers = [b.name for b in local_backends()]
 sampler = st.columns([1, 2])[0].selectbox("Histograms sampled on", samplers, index=samplers.index("default.qubit"),
                                           help="Any simulator gives the same distribution, up to shot noise.")
-options = CardOptions(sampler)
 
 for index, (name, data) in enumerate(inputs):
     with st.container(border=True):
-        photo_section(index, name, data, predictor, options)
+        photo_section(index, name, data, predictor, sampler)
 
 st.divider()
 st.subheader("Run the test set")

@@ -65,9 +65,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m core predict") ->
             continue
         print(json.dumps(as_json(str(path), verdict)) if args.json else "\n".join(lines(str(path), verdict)))
         if args.out:
-            boxes = [(f.box, f.prediction.label, f.prediction.probability) for f in verdict.faces]
             buffer = io.BytesIO()
-            annotate(photo, boxes).save(buffer, "PNG")
+            annotate(photo, verdict.labelled_boxes).save(buffer, "PNG")
             atomic_write_bytes(Path(args.out) / f"{path.stem}.faces.png", buffer.getvalue())
     return 1 if failed else 0
 

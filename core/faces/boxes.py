@@ -40,16 +40,21 @@ class Box:
                    min(max(self.y1, 0), height))
 
 
+def intersection(a: Box, b: Box) -> float:
+    """The area two boxes share (0 when they do not overlap)."""
+    return Box(max(a.x0, b.x0), max(a.y0, b.y0), min(a.x1, b.x1), min(a.y1, b.y1)).area
+
+
 def iou(a: Box, b: Box) -> float:
     """Intersection over union of two boxes (0 when they do not overlap)."""
-    inter = Box(max(a.x0, b.x0), max(a.y0, b.y0), min(a.x1, b.x1), min(a.y1, b.y1)).area
+    inter = intersection(a, b)
     union = a.area + b.area - inter
     return inter / union if union > 0 else 0.0
 
 
 def overlap_of_smaller(a: Box, b: Box) -> float:
     """How much of the smaller box lies inside the other: 1 when one contains the other."""
-    inter = Box(max(a.x0, b.x0), max(a.y0, b.y0), min(a.x1, b.x1), min(a.y1, b.y1)).area
+    inter = intersection(a, b)
     smaller = min(a.area, b.area)
     return inter / smaller if smaller > 0 else 0.0
 

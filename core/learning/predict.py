@@ -63,6 +63,11 @@ class PhotoVerdict:
         more = f" (the {len(self.faces)} largest of {self.found} found)" if self.found > len(self.faces) else ""
         return f"{len(self.faces)} {noun}: {parts}{more}"
 
+    @property
+    def labelled_boxes(self) -> list[tuple[tuple[int, int, int, int], str, float]]:
+        """Each face's (box, label, probability), as ``core.faces.annotate`` draws them."""
+        return [(f.box, f.prediction.label, f.prediction.probability) for f in self.faces]
+
 
 class Predictor:
     """A trained head on its backbone, ready for images.
