@@ -39,9 +39,12 @@ class DressedQuantumHead(nn.Module):
         return torch.tanh(self.pre_net(features)) * (math.pi / 2)
 
     def run(self, features: torch.Tensor) -> HeadOutput:
+        return self.from_angles(self.angles(features))
+
+    def from_angles(self, angles: torch.Tensor) -> HeadOutput:
+        """The circuit and the last layer on given input angles (B, n): what-if questions skip the features."""
         if self.executor is None:
             raise RuntimeError("the head has no circuit executor; set head.executor = make_executor(spec, settings)")
-        angles = self.angles(features)
         expvals = self.executor.expvals(angles, self.q_params)
         return HeadOutput(angles, expvals, self.post_net(expvals))
 
