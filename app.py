@@ -18,6 +18,7 @@ pages = [
     st.Page("views/explorer.py", title="Circuit explorer", icon="🎛", url_path="explorer"),
     st.Page("views/comparison.py", title="Backend comparison", icon="📊", url_path="comparison"),
     st.Page("views/predict.py", title="Predict", icon="📷", url_path="predict"),
+    st.Page("views/inside.py", title="Inside the circuit", icon="🔬", url_path="inside"),
 ]
 navigation = st.navigation(pages)
 st.sidebar.title("⚛ Quantum transfer learning")

@@ -15,10 +15,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("QTL_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-PAGES = {"concepts": "Concepts", "explorer": "Circuit explorer", "comparison": "Backend comparison", "predict": "Predict"}
+PAGES = {"concepts": "Concepts", "explorer": "Circuit explorer", "comparison": "Backend comparison", "predict": "Predict",
+         "inside": "Inside the circuit"}
 DEFAULT_PAGE = "concepts"  # served at "/"
 TITLES = {"concepts": "Hybrid classical-quantum", "explorer": "Circuit explorer", "comparison": "Backend comparison",
-          "predict": "Predict:"}
+          "predict": "Predict:", "inside": "Inside the circuit"}
 
 
 def free_port() -> int:
@@ -107,6 +108,12 @@ def switch_page(page, name: str, timeout_ms: float = 60_000) -> float:
 # The Predict page puts each verdict ("### no_mask — 97.3%") in a container keyed prediction-<upload>-<face>
 # (face 1, 2, … left to right; "whole" for a photo classified whole), and each photo's summary in summary-<upload>.
 PREDICTION = "[class*='st-key-prediction-'] h3"
+
+
+# The Inside page: its verdict line, the step slider, and the Bloch spheres' image.
+INSIDE_VERDICT = ".st-key-inside-verdict h3"
+STEP_SLIDER = ".st-key-inside-step"
+BLOCH_SPHERES = ".st-key-inside-bloch img"
 
 
 def face_verdict(upload: int, face: int | str) -> str:

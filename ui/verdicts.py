@@ -13,6 +13,7 @@ from core.faces.annotate import annotate
 from core.faces.detector import MAX_FACES
 from core.learning.predict import PhotoVerdict, Prediction, Predictor
 from ui.figures import histogram_spec, markdown_table
+from ui.handoff import send_photo
 
 PREVIEW_SIDE = 1280  # never send a 40-megapixel upload back to every browser
 
@@ -28,7 +29,7 @@ def photo_section(index: int, name: str, data: bytes, predictor: Predictor, samp
         st.error(f"**{name}**: {exc}")
         return
     whole = st.session_state.get(f"whole-{index}", False)
-    verdict = _verdict(predictor, f"{predictor.checkpoint.path}#{id(predictor)}", data, whole, photo)  # reloaded: new id
+    verdict = photo_verdict(predictor, f"{predictor.checkpoint.path}#{id(predictor)}", data, whole, photo)  # reloaded: new id
     with st.container(key=f"summary-{index}"):
         st.markdown(f"**{name}** — {verdict.summary}")
     # JPEG: a photo as PNG takes 0.4 s to encode and 1.2 MB to send, for every visitor (docs/benchmarks.md: load)
@@ -51,7 +52,7 @@ def photo_section(index: int, name: str, data: bytes, predictor: Predictor, samp
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _verdict(_predictor: Predictor, model: str, data: bytes, whole_image: bool, _photo: Image.Image) -> PhotoVerdict:
+def photo_verdict(_predictor: Predictor, model: str, data: bytes, whole_image: bool, _photo: Image.Image) -> PhotoVerdict:
     """The photo's faces and verdicts, kept by upload for reruns: a histogram switched on must not find the faces again.
 
     Keyed by the upload's bytes; ``_photo`` is those bytes already decoded.
@@ -67,6 +68,10 @@ def prediction_card(key: str, title: str, image: Image.Image, result: Prediction
     thumbnail = image.copy()
     thumbnail.thumbnail((320, 320))
     left.image(thumbnail, caption=f"{title}: what the model sees", width="stretch", output_format="JPEG")
+    if left.button("Inside the circuit →", key=f"inside-{key}", help="Follow this face through the circuit, step by step, "
+                   "and see why it got its verdict"):
+        send_photo(title, image)
+        st.switch_page("views/inside.py")
     with right:
         # plain Markdown: HTML in it would make the browser fetch an HTML parser before it can show the verdict
         with st.container(key=f"prediction-{key}"):

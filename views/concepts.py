@@ -59,6 +59,9 @@ st.markdown(
     "**4 angles** → **4 qubits** (16 amplitudes) → **4 ⟨Z⟩ values** → **2 classes**."
 )
 
+st.page_link("views/inside.py", icon="🔬",
+             label="Follow a photo through this circuit step by step, a Bloch sphere per qubit, and see why it got its verdict")
+
 st.header("4 · NISQ: why a real quantum computer would take weeks")
 record = {"config": {"n_qubits": 4, "depth": 6}, "dataset": {"sizes": {"train": 240, "val": 50, "test": 120}},
           "epochs": [{}] * 30}

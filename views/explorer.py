@@ -13,6 +13,7 @@ from core.execution.noise import DEFAULT_NOISE_DEVICE, NOISY_MAX_QUBITS, short_l
 from core.execution.settings import MAX_SHOTS, ExecutionSettings
 from core.execution.single_circuit import exact_probabilities, sample_counts, statevector
 from ui.figures import circuit_figure, histogram_figure
+from ui.handoff import remember_explorer
 from ui.ibm_panel import ibm_panel
 from ui.shared import load_predictor, selected_model
 
@@ -87,6 +88,9 @@ with right:
             st.dataframe({"basis state": [format(i, f"0{n_qubits}b") for i in range(2**n_qubits)],
                           "amplitude (real)": np.round(state.real, 4), "amplitude (imag)": np.round(state.imag, 4),
                           "probability": np.round(np.abs(state) ** 2, 4)}, hide_index=True, width="stretch")
+
+remember_explorer(spec, angles, weights)
+st.page_link("views/inside.py", label="Step through this circuit: a Bloch sphere per qubit after each layer", icon="🔬")
 
 st.subheader("The circuit")
 st.pyplot(circuit_figure(spec, tuple(np.round(angles, 2)), tuple(np.round(weights, 2).ravel())), width="stretch")

@@ -99,13 +99,19 @@ BACKBONES: dict[str, BackboneInfo] = {
 
 
 class FeatureExtractor(nn.Module):
-    """A frozen ImageNet network: ``features(x)`` for the head, ``forward`` for ImageNet logits."""
+    """A frozen ImageNet network: ``features(x)`` for the head, ``forward`` for ImageNet logits.
 
-    def __init__(self, info: BackboneInfo, network: nn.Module, features: Callable, classifier: nn.Module):
+    ``features`` is ``pool(feature_maps(x))`` split in two for Grad-CAM: ``feature_maps`` gives the last
+    convolutional block's activations, ``pool`` turns them into the features and lets gradients reach them.
+    """
+
+    def __init__(self, info: BackboneInfo, network: nn.Module, features: Callable, classifier: nn.Module, *,
+                 maps: Callable, pool: Callable):
         super().__init__()
         self.info = info
         self.network = network
         self._features = features
+        self._maps, self._pool = maps, pool
         self.classifier = classifier
         self.requires_grad_(False)
         self.eval()
@@ -113,6 +119,15 @@ class FeatureExtractor(nn.Module):
     @torch.no_grad()
     def features(self, images: torch.Tensor) -> torch.Tensor:
         return self._features(images)
+
+    @torch.no_grad()
+    def feature_maps(self, images: torch.Tensor) -> torch.Tensor:
+        """The last convolutional block's activations, (B, C, h, w): 512×7×7 (resnet18), 1280×7×7 (lite0)."""
+        return self._maps(images)
+
+    def pool(self, maps: torch.Tensor) -> torch.Tensor:
+        """``feature_maps`` to ``features`` (global average pooling), differentiable in ``maps``; weights stay frozen."""
+        return self._pool(maps)
 
     @torch.no_grad()
     def forward(self, images: torch.Tensor) -> torch.Tensor:
@@ -148,7 +163,15 @@ def _load_resnet18(info: BackboneInfo, weights_file: str | os.PathLike | None) -
     net.load_state_dict(state)
     classifier = net.fc
     net.fc = nn.Identity()
-    return FeatureExtractor(info, net, net, classifier)
+
+    def maps(images: torch.Tensor) -> torch.Tensor:
+        x = net.maxpool(net.relu(net.bn1(net.conv1(images))))
+        return net.layer4(net.layer3(net.layer2(net.layer1(x))))
+
+    def pool(x: torch.Tensor) -> torch.Tensor:
+        return torch.flatten(net.avgpool(x), 1)
+
+    return FeatureExtractor(info, net, net, classifier, maps=maps, pool=pool)
 
 
 def resnet18_unavailable_message(cause: BaseException) -> str:
@@ -190,4 +213,7 @@ def _load_efficientnet_lite0(info: BackboneInfo) -> FeatureExtractor:
     def features(images: torch.Tensor) -> torch.Tensor:
         return net.forward_head(net.forward_features(images), pre_logits=True)
 
-    return FeatureExtractor(info, net, features, net.classifier)
+    def pool(maps: torch.Tensor) -> torch.Tensor:
+        return net.forward_head(maps, pre_logits=True)
+
+    return FeatureExtractor(info, net, features, net.classifier, maps=net.forward_features, pool=pool)

@@ -14,10 +14,13 @@ from pathlib import Path
 import pytest
 
 from tools.browser import (
+    BLOCH_SPHERES,
     CHROMIUM,
+    INSIDE_VERDICT,
     PAGES,
     PREDICTION,
     ROOT,
+    STEP_SLIDER,
     UPLOADER,
     face_verdict,
     faces_in,
@@ -30,6 +33,7 @@ from tools.browser import (
     switch_page,
     upload_and_read_prediction,
     verdict_label,
+    wait_until_idle,
 )
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).is_file(), reason=f"{CHROMIUM} is missing (apt-get install chromium)")
@@ -134,3 +138,35 @@ def test_an_oversize_upload_is_refused_with_a_message(server, browser, tmp_path)
     message = page.get_by_text(f"{limit_mb:.1f}MB or smaller", exact=False)
     message.first.wait_for(timeout=30_000)
     assert page.locator(PREDICTION).count() == 0
+
+
+def test_a_face_followed_inside_the_circuit_step_by_step_in_chromium(server, browser, face_mask_410, tmp_path):
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    open_page(page, server, "predict", timeout_ms=120_000)
+    photo = sorted((face_mask_410 / "test" / "mask").glob("*.jpg"))[0]
+    upload_and_read_prediction(page, photo, timeout_ms=120_000)
+    page.get_by_role("button", name="Inside the circuit →").first.click()  # Predict hands the face over
+    page.get_by_role("heading", level=1).filter(has_text="Inside the circuit").wait_for(timeout=60_000)
+    page.locator(INSIDE_VERDICT).wait_for(timeout=120_000)
+    page.get_by_text("∂P(mask)/∂θ, shift rule").first.wait_for(timeout=120_000)  # the explanation rendered
+    wait_until_idle(page, 120_000)
+    spheres = page.locator(BLOCH_SPHERES).first
+    final = spheres.get_attribute("src")
+    slider = page.locator(f"{STEP_SLIDER} [role='slider']").first
+    slider.focus()
+    page.keyboard.press("Home")  # the start: |0000⟩, every arrow up
+    page.get_by_text("Start |0").first.wait_for(timeout=30_000)
+    wait_until_idle(page, 60_000)
+    assert page.locator(BLOCH_SPHERES).first.get_attribute("src") != final, "the spheres follow the step"
+    page.keyboard.press("ArrowRight")
+    page.get_by_text("After the Hadamards").first.wait_for(timeout=30_000)
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert not errors, errors
+    slider.focus()
+    page.keyboard.press("End")
+    wait_until_idle(page, 60_000)
+    settle(page)
+    shots = Path(os.environ.get("QTL_SCREENSHOT_DIR", ROOT / "tests" / "artifacts"))
+    page.screenshot(path=str(shots / "inside.png"), full_page=True)

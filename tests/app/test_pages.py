@@ -12,49 +12,17 @@ import torch
 from core.paths import PROJECT_ROOT
 
 ROOT = PROJECT_ROOT
-PAGES = ["concepts", "explorer", "comparison", "predict"]
-
-
-@pytest.fixture(scope="module")
-def trained(face_mask_410, tmp_path_factory):
-    """A short real training: a checkpoint and a run record in their own folders."""
-    from core.learning.config import TrainConfig
-    from core.results.runs import run_training
-
-    out = tmp_path_factory.mktemp("app")
-    run_training(TrainConfig(epochs=2, data_dir=str(face_mask_410)), runs_dir=out / "runs", checkpoints_dir=out / "checkpoints")
-    return out
-
-
-@pytest.fixture
-def app_env(trained, face_mask_410, monkeypatch, tmp_path):
-    monkeypatch.setenv("QTL_RUNS_DIR", str(trained / "runs"))
-    monkeypatch.setenv("QTL_CHECKPOINTS_DIR", str(trained / "checkpoints"))
-    monkeypatch.setenv("QTL_DATA", str(face_mask_410))
-    monkeypatch.setenv("QTL_JOBS_DIR", str(tmp_path / "jobs"))
-    monkeypatch.delenv("QTL_MAINTAINER_PASSWORD", raising=False)
-    monkeypatch.chdir(ROOT)
-    return trained
-
-
-def open_page(page: str):
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
-    if page != "concepts":
-        # After a first run, so that st.navigation's custom url_paths are known (and app.py's sidebar runs).
-        at.switch_page(f"views/{page}.py").run()
-    return at
+PAGES = ["concepts", "explorer", "comparison", "predict", "inside"]
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_renders(app_env, page):
+def test_every_page_renders(app_env, page, open_page):
     at = open_page(page)
     assert not at.exception, [e.value for e in at.exception]
     assert at.title, "every page has a title"
 
 
-def test_concepts_page_explains_and_counts(app_env):
+def test_concepts_page_explains_and_counts(app_env, open_page):
     at = open_page("concepts")
     text = " ".join(m.value for m in at.markdown)
     assert "CQ" in " ".join(s.value for s in at.success)
@@ -62,7 +30,7 @@ def test_concepts_page_explains_and_counts(app_env):
     assert "A′" in text and "D_B" in text
 
 
-def test_explorer_reruns_on_change(app_env):
+def test_explorer_reruns_on_change(app_env, open_page):
     at = open_page("explorer")
     at.slider[0].set_value(3).run()  # qubits
     at.slider[1].set_value(2).run()  # depth
@@ -71,20 +39,20 @@ def test_explorer_reruns_on_change(app_env):
     assert len(table) == 3 and "exact ⟨Z⟩" in table.columns and "± shot error (1σ)" in table.columns
 
 
-def test_comparison_shows_the_runs_and_the_article(app_env):
+def test_comparison_shows_the_runs_and_the_article(app_env, open_page):
     at = open_page("comparison")
     summary = at.dataframe[0].value
     assert list(summary["series"]) == ["default.qubit, analytic"]
     assert "The article" in " ".join(m.value for m in at.markdown)
 
 
-def test_comparison_without_runs_says_how_to_make_them(app_env, monkeypatch, tmp_path):
+def test_comparison_without_runs_says_how_to_make_them(app_env, monkeypatch, tmp_path, open_page):
     monkeypatch.setenv("QTL_RUNS_DIR", str(tmp_path / "empty"))
     at = open_page("comparison")
     assert "python -m core experiments" in at.info[0].value
 
 
-def test_predict_a_real_test_image_and_a_bad_file(app_env, face_mask_410):
+def test_predict_a_real_test_image_and_a_bad_file(app_env, face_mask_410, open_page):
     image = next((face_mask_410 / "test" / "no_mask").glob("*.jpg"))
     at = open_page("predict")
     at.file_uploader[0].set_value([(image.name, image.read_bytes(), "image/jpeg"), ("broken.jpg", b"", "image/jpeg")]).run()
@@ -98,7 +66,7 @@ def test_predict_a_real_test_image_and_a_bad_file(app_env, face_mask_410):
     assert any("broken.jpg" in e.value and "empty" in e.value for e in at.error)
 
 
-def test_predict_runs_the_test_set(app_env):
+def test_predict_runs_the_test_set(app_env, open_page):
     at = open_page("predict")
     at.button[0].click().run()
     metric = at.metric[0]
@@ -115,7 +83,7 @@ class CodeOnLoad:
         return (os.system, (self.command,))
 
 
-def test_bad_files_in_checkpoints_and_runs_are_skipped_with_a_warning(app_env, tmp_path, monkeypatch):
+def test_bad_files_in_checkpoints_and_runs_are_skipped_with_a_warning(app_env, tmp_path, monkeypatch, open_page):
     import shutil
 
     runs, checkpoints = tmp_path / "runs", tmp_path / "checkpoints"
@@ -144,7 +112,7 @@ def test_bad_files_in_checkpoints_and_runs_are_skipped_with_a_warning(app_env, t
 
 
 
-def test_the_shipped_runs_and_models_render(monkeypatch, tmp_path):
+def test_the_shipped_runs_and_models_render(monkeypatch, tmp_path, open_page):
     """data/runs/ and checkpoints/ as shipped: every series, the noise cost, the QPU estimate; the best model predicts."""
     monkeypatch.setenv("QTL_JOBS_DIR", str(tmp_path / "jobs"))
     monkeypatch.delenv("QTL_RUNS_DIR", raising=False)
@@ -165,7 +133,7 @@ def test_the_shipped_runs_and_models_render(monkeypatch, tmp_path):
     assert not at.exception and "test accuracy 99" in at.caption[0].value
 
 
-def test_predict_offers_the_test_set_on_ibm_only_when_enabled(app_env, monkeypatch, tmp_path):
+def test_predict_offers_the_test_set_on_ibm_only_when_enabled(app_env, monkeypatch, tmp_path, open_page):
     monkeypatch.delenv("QTL_IBM_TOKEN", raising=False)
     monkeypatch.delenv("QTL_IBM_LOCAL", raising=False)
     at = open_page("predict")
