@@ -85,6 +85,14 @@ def measure_photo(predictor: Predictor, photo: Path, repeats: int) -> dict[str, 
     }
 
 
+def final_entropies(predictor: Predictor, split) -> np.ndarray:
+    """Entanglement between the circuit's two halves at its end, for every test image (what the README quotes)."""
+    with torch.no_grad():
+        angles = predictor.head.angles(split.features).double().numpy()
+    weights = predictor.head.q_params.detach().double().numpy()
+    return np.array([step_views(predictor.checkpoint.spec, a, weights)[-1].entropy for a in angles])
+
+
 def measure(images: int, repeats: int) -> dict:
     torch.set_num_threads(1)
     predictor = Predictor(load_checkpoint(CHECKPOINT))
@@ -101,9 +109,12 @@ def measure(images: int, repeats: int) -> dict:
     built = {}
     rows["atlas (120 test images, 40×40 grid; features cached)"] = [
         timed(lambda: built.setdefault("atlas", atlas(predictor.head, split)), 2)]
+    entropies = final_entropies(predictor, split)
     summary = {name: {"median_s": statistics.median(r["median_s"] for r in runs), "max_s": max(r["max_s"] for r in runs),
                       "goal_s": GOALS.get(name)} for name, runs in rows.items()}
     return {"rows": summary, "images": [str(p) for p in photos], "atlas_agreement": built["atlas"].agreement,
+            "final_entropy_bits": {"median": float(np.median(entropies)), "max": float(np.max(entropies)),
+                                   "images": len(entropies)},
             "machine": f"{platform.processor() or platform.machine()}, torch threads 1",
             "when": time.strftime("%Y-%m-%d %H:%M:%S")}
 
@@ -116,6 +127,8 @@ def print_table(result: dict) -> None:
         goal_text = "" if goal is None else f"{goal * 1000:.0f} ms"
         print(f"{name:62} {row['median_s'] * 1000:7.1f} ms {row['max_s'] * 1000:7.1f} ms {goal_text:>8}  {met}")
     print(f"atlas: {result['atlas_agreement']:.1%} of test points on the side of their predicted class")
+    e = result["final_entropy_bits"]
+    print(f"entanglement of the halves at the end, {e['images']} test images: median {e['median']:.3f} bits, max {e['max']:.3f}")
 
 
 def main() -> None:

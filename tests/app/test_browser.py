@@ -154,7 +154,7 @@ def test_a_face_followed_inside_the_circuit_step_by_step_in_chromium(server, bro
     wait_until_idle(page, 120_000)
     spheres = page.locator(BLOCH_SPHERES).first
     final = spheres.get_attribute("src")
-    slider = page.locator(f"{STEP_SLIDER} [role='slider']").first
+    slider = page.locator(f"{STEP_SLIDER} input[type='range']").first
     slider.focus()
     page.keyboard.press("Home")  # the start: |0000⟩, every arrow up
     page.get_by_text("Start |0").first.wait_for(timeout=30_000)
@@ -164,8 +164,9 @@ def test_a_face_followed_inside_the_circuit_step_by_step_in_chromium(server, bro
     page.get_by_text("After the Hadamards").first.wait_for(timeout=30_000)
     assert page.locator("[data-testid='stException']").count() == 0
     assert not errors, errors
-    slider.focus()
-    page.keyboard.press("End")
+    page.keyboard.press("ArrowRight")  # after the embedding: each qubit turned by its photo's angle
+    page.get_by_text("After the embedding").first.wait_for(timeout=30_000)
+    page.set_viewport_size({"width": 1400, "height": 2300})  # the page scrolls inside its own container
     wait_until_idle(page, 60_000)
     settle(page)
     shots = Path(os.environ.get("QTL_SCREENSHOT_DIR", ROOT / "tests" / "artifacts"))
