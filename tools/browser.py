@@ -110,10 +110,11 @@ def switch_page(page, name: str, timeout_ms: float = 60_000) -> float:
 PREDICTION = "[class*='st-key-prediction-'] h3"
 
 
-# The Inside page: its verdict line, the step slider, and the Bloch spheres' image.
+# The Inside page: its verdict line, the step slider, the Bloch spheres' image and the decision atlas.
 INSIDE_VERDICT = ".st-key-inside-verdict h3"
 STEP_SLIDER = ".st-key-inside-step"
 BLOCH_SPHERES = ".st-key-inside-bloch img"
+ATLAS = ".st-key-inside-atlas"
 
 
 def face_verdict(upload: int, face: int | str) -> str:

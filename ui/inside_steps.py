@@ -52,5 +52,6 @@ def _entanglement(view: StepView, n_qubits: int) -> None:
         half = n_qubits // 2
         st.metric(f"Entanglement between qubits 0–{half - 1} and {half}–{n_qubits - 1}", f"{view.entropy:.3f} bits",
                   help="The von Neumann entropy of either half's reduced state.")
-        st.caption(f"0 bits: the two halves are independent. {min(half, n_qubits - half)} bit(s) is the most they can share: "
+        most = min(half, n_qubits - half)
+        st.caption(f"0 bits: the two halves are independent. {most} bit{'s' if most > 1 else ''} is the most they can share: "
                    "then each half alone looks completely random. Purity 1 means a qubit is on its own; 0.5, fully entangled.")

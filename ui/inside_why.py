@@ -28,10 +28,10 @@ def why_this_verdict(followed: Followed, predictor: Predictor) -> None:
     """Saliency beside the photo, the parameter-shift table, and the what-if sliders."""
     model = f"{predictor.checkpoint.path}#{id(predictor)}"
     shown, saliency, attribution = _explanation(predictor, model, followed.image_bytes, tuple(followed.angles))
-    left, right = st.columns(2)
+    left, right, words = st.columns([1, 1, 2])
     left.image(followed.image, caption="What the model saw", width="stretch")
     right.image(shown, caption=f"Where the backbone looked for “{saliency.label}” (Grad-CAM)", width="stretch")
-    st.caption("Red marks the parts of the photo that pushed the verdict most (through the whole model: backbone, "
+    words.caption("Red marks the parts of the photo that pushed the verdict most (through the whole model: backbone, "
                "circuit and last layer). On a good model they lie on the mouth and nose, where a mask is or is not.")
     _parameter_shift(attribution, followed.spec.n_qubits)
     _what_if(followed, predictor)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tools.browser import (
+    ATLAS,
     BLOCH_SPHERES,
     CHROMIUM,
     INSIDE_VERDICT,
@@ -171,3 +172,6 @@ def test_a_face_followed_inside_the_circuit_step_by_step_in_chromium(server, bro
     settle(page)
     shots = Path(os.environ.get("QTL_SCREENSHOT_DIR", ROOT / "tests" / "artifacts"))
     page.screenshot(path=str(shots / "inside.png"), full_page=True)
+    page.locator(f"{ATLAS} path[aria-label*='true class: no_mask']").first.click()  # a dot on the atlas: that test image
+    page.locator(INSIDE_VERDICT).filter(has_text="truly no_mask").wait_for(timeout=60_000)
+    assert page.locator("[data-testid='stException']").count() == 0
