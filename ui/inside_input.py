@@ -32,6 +32,8 @@ class Followed:
 
 def choose_input(predictor: Predictor | None, test_images: list[tuple[str, str]]) -> Followed | None:
     """The input picker; ``test_images`` are (path, true class). None when nothing is chosen yet (with a hint shown)."""
+    if SOURCE_KEY not in st.session_state:  # a first visit opens on a test image, so there is something to step through
+        st.session_state[SOURCE_KEY] = SOURCES[1] if predictor is not None and test_images else SOURCES[0]
     source = st.radio("Follow", SOURCES, horizontal=True, key=SOURCE_KEY)
     if source == SOURCES[2]:
         return _from_explorer()

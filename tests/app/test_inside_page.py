@@ -49,3 +49,10 @@ def test_the_explorer_circuit_can_be_stepped_through_without_a_model(app_env, op
     assert not at.exception, [e.value for e in at.exception]
     assert at.select_slider(key="inside-step").options[0].startswith("Start")
     assert any("need a trained model's verdict" in i.value for i in at.info)
+
+
+def test_a_first_visit_opens_on_a_test_image(app_env, open_page):
+    at = open_page("inside")
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.radio(key="inside-source").value == "a test-set image"
+    assert any(m.value.startswith("### ") and "truly" in m.value for m in at.markdown)
