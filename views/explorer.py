@@ -12,6 +12,7 @@ from core.execution.backends import get_backend, local_backends
 from core.execution.noise import DEFAULT_NOISE_DEVICE, NOISY_MAX_QUBITS, short_label
 from core.execution.settings import MAX_SHOTS, ExecutionSettings
 from core.execution.single_circuit import exact_probabilities, sample_counts, statevector
+from ui.export_buttons import export_buttons
 from ui.figures import circuit_figure, histogram_figure
 from ui.handoff import remember_explorer
 from ui.ibm_panel import ibm_panel
@@ -94,6 +95,7 @@ st.page_link("views/inside.py", label="Step through this circuit: a Bloch sphere
 
 st.subheader("The circuit")
 st.pyplot(circuit_figure(spec, tuple(np.round(angles, 2)), tuple(np.round(weights, 2).ravel())), width="stretch")
+export_buttons(spec, angles, weights, model[0] if weight_source == "the selected model's" and model_fits else int(seed))
 
 st.subheader("On a real IBM quantum computer")
 ibm_panel(spec, angles, weights, int(shots))
