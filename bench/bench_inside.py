@@ -1,10 +1,13 @@
 """The Inside page's work, warm, on this machine: a step change, the explanation, the shot spread, the atlas.
 
-    python bench/bench_inside.py [--images 5] [--repeats 20] [--out bench/out/inside.json]
+    python bench/bench_inside.py [--images 5] [--repeats 20] [--browser 10] [--out bench/out/inside.json]
 
 One torch thread, as the dashboard's server runs (ui/shared.py). Beside each
 figure, the closest thing the app did before this page: the explorer's rerun of
 the same circuit through PennyLane (exact probabilities and the state vector).
+With ``--browser N`` it also moves the step slider N times in chromium on
+the running dashboard and times each move until the new step is drawn (the
+server's fragment rerun and the browser's drawing together).
 Goals (issue "Follow a photo through the quantum circuit"): step ≤ 300 ms,
 explanation ≤ 1.5 s, shot spread R = 50, S = 1,024 ≤ 2 s on default.qubit.
 """
@@ -119,6 +122,32 @@ def measure(images: int, repeats: int) -> dict:
             "when": time.strftime("%Y-%m-%d %H:%M:%S")}
 
 
+def browser_steps(moves: int) -> dict:
+    """Seconds from a key press on the step slider until the page shows the new step and its run is done."""
+    from playwright.sync_api import sync_playwright
+
+    from tools.browser import STEP_SLIDER, launch_chromium, open_page, streamlit_server, wait_until_idle
+
+    times = []
+    with streamlit_server({"QTL_DATA": str(data_dir()), "QTL_MAINTAINER_PASSWORD": ""}) as (url, _), \
+            sync_playwright() as playwright:
+        page = launch_chromium(playwright).new_page(viewport={"width": 1400, "height": 1100})
+        open_page(page, url, "inside", timeout_ms=180_000)
+        page.locator(".st-key-inside-verdict h3").wait_for(timeout=180_000)
+        wait_until_idle(page, 180_000)
+        slider = page.locator(f"{STEP_SLIDER} input[type='range']").first
+        for move in range(moves + 1):
+            slider.focus()
+            started = time.perf_counter()
+            page.keyboard.press("ArrowLeft" if int(slider.get_attribute("value")) > 0 else "End")
+            label = slider.get_attribute("aria-valuetext")  # the thumb moves at once; the step's drawing follows
+            page.locator("strong").filter(has_text=f"{label}.").first.wait_for(timeout=30_000)
+            wait_until_idle(page, 30_000)
+            if move:  # the first move warms the fragment up
+                times.append(time.perf_counter() - started)
+    return {"median_s": statistics.median(times), "max_s": max(times), "runs": len(times)}
+
+
 def print_table(result: dict) -> None:
     print(f"{'work (warm)':62} {'median':>9} {'worst':>9} {'goal':>8}  met")
     for name, row in result["rows"].items():
@@ -135,9 +164,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--browser", type=int, default=0, help="also time N step-slider moves in chromium")
     parser.add_argument("--out", default=str(PROJECT_ROOT / "bench" / "out" / "inside.json"))
     args = parser.parse_args()
     result = measure(args.images, args.repeats)
+    if args.browser:
+        result["rows"]["step change in chromium (server + drawing)"] = {**browser_steps(args.browser), "goal_s": 0.300}
     print_table(result)
     atomic_write_bytes(Path(args.out), json.dumps(result, indent=1).encode())
 
