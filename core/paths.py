@@ -27,6 +27,9 @@ RESNET18_WEIGHTS_ENV = "QTL_RESNET18_WEIGHTS"
 PASSWORD_ENV = "QTL_MAINTAINER_PASSWORD"
 IBM_TOKEN_ENV, IBM_INSTANCE_ENV = "QTL_IBM_TOKEN", "QTL_IBM_INSTANCE"
 IBM_BACKEND_ENV, IBM_CHANNEL_ENV, IBM_LOCAL_ENV = "QTL_IBM_BACKEND", "QTL_IBM_CHANNEL", "QTL_IBM_LOCAL"
+IBM_JOBS_PER_DAY_ENV, IBM_MAX_SHOTS_ENV = "QTL_IBM_JOBS_PER_DAY", "QTL_IBM_MAX_SHOTS"
+TRUST_PROXY_ENV = "QTL_TRUST_PROXY"
+UPLOAD_MAX_FILES_ENV, UPLOAD_MAX_MB_ENV = "QTL_UPLOAD_MAX_FILES", "QTL_UPLOAD_MAX_MB"
 
 # Every variable the project reads, with its default: the README and docs/deployment.md list the same.
 ENVIRONMENT: dict[str, str] = {
@@ -43,6 +46,12 @@ ENVIRONMENT: dict[str, str] = {
     IBM_BACKEND_ENV: "IBM device name; default: the least busy one",
     IBM_CHANNEL_ENV: "Qiskit Runtime channel; default ibm_quantum_platform",
     IBM_LOCAL_ENV: "a fake device name (e.g. fake_manila): IBM path in local test mode, nothing sent",
+    IBM_JOBS_PER_DAY_ENV: "IBM Quantum jobs the maintainer may send per day (UTC); default 3, which fits the free plan",
+    IBM_MAX_SHOTS_ENV: "shots per IBM Quantum job, all its circuits together; default 8192",
+    TRUST_PROXY_ENV: "1: a reverse proxy on another host fronts the server; the password throttle then keys visitors "
+                     "by X-Forwarded-For's last entry; default off",
+    UPLOAD_MAX_FILES_ENV: "photos the Predict page reads at once (uploads and camera); default 10",
+    UPLOAD_MAX_MB_ENV: "MB of photos the Predict page reads at once, per visitor session; default 50",
 }
 
 

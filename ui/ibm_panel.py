@@ -1,4 +1,9 @@
-"""The IBM Quantum section: send the explorer's circuit (or a test-set evaluation) to a real device, once."""
+"""The IBM Quantum section: send the explorer's circuit (or a test-set evaluation) to a real device, once.
+
+Only an unlocked maintainer sends, within the budget of core.ibm.budget; every visitor sees the jobs already sent.
+The send button is disabled for everyone else. Streamlit discards a disabled widget's forged value, and a click is
+checked again here all the same, and the budget once more in core when the job is sent.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,15 @@ import streamlit as st
 
 from core.circuit.definition import CircuitSpec
 from core.execution.single_circuit import exact_probabilities
+from core.ibm import budget, evaluation, submission
 from core.ibm import connection as ibm_connection
-from core.ibm import evaluation, submission
 from core.ibm.connection import LOCAL_LABEL, Connection, IBMError
 from core.ibm.job_cache import JobRecord
+from core.server.access import maintainer_secret
 from ui.figures import histogram_figure
+from ui.retrain import is_maintainer
+
+ONLY_MAINTAINER = "Only the maintainer can send this to IBM Quantum."
 
 
 def _connection() -> Connection | None:
@@ -27,6 +36,35 @@ def _mode_banner(conn: Connection) -> None:
     else:
         st.caption(f"Jobs go to IBM Quantum ({conn.backend or 'the least busy device'}) on the maintainer's account. "
                    "Each circuit is sent once; its result is kept and shown to everyone.")
+    st.caption(_who_can_send())
+
+
+def _who_can_send() -> str:
+    if maintainer_secret(st.secrets) is None:
+        return ("Only the maintainer sends jobs, and no maintainer password is set on this server, so jobs already sent "
+                "are shown and nothing new is sent.")
+    if is_maintainer():
+        return "You are unlocked as the maintainer: you can send jobs, within the budget below."
+    return "Only the maintainer sends jobs (unlock in the sidebar's 🔧 Maintainer panel); jobs already sent are shown to all."
+
+
+def _send_refusal(conn: Connection, shots: int) -> str | None:
+    """Why this session may not send a job of ``shots`` in all now (None: it may); shows what is left today."""
+    try:
+        allowance = budget.allowance(conn.mode)
+    except (IBMError, ValueError) as exc:
+        return str(exc)
+    st.caption(allowance.describe() + (" Local test mode counts its own jobs." if conn.mode == "local" else ""))
+    if not is_maintainer():
+        return ONLY_MAINTAINER
+    return allowance.refusal(shots)
+
+
+def _send_button(label: str, refusal: str | None, help: str) -> bool:
+    """The send button, disabled with the reason when this session may not send; pressed AND allowed."""
+    if refusal and refusal != ONLY_MAINTAINER:  # the banner already says who sends
+        st.caption(refusal)
+    return st.button(label, type="primary", disabled=refusal is not None, help=refusal or help) and refusal is None
 
 
 def _job_summary(record: JobRecord) -> None:
@@ -68,8 +106,8 @@ def ibm_panel(spec: CircuitSpec, angles: Any, weights: Any, shots: int = 1024) -
         return
     try:
         record = submission.cached_circuit(spec, angles, weights, shots, conn=conn)
-        if record is None and st.button("Send to IBM Quantum", type="primary",
-                                        help=f"{spec.n_qubits} qubits, depth {spec.depth}, {shots:,} shots; sent once"):
+        if record is None and _send_button("Send to IBM Quantum", _send_refusal(conn, shots),
+                                           f"{spec.n_qubits} qubits, depth {spec.depth}, {shots:,} shots; sent once"):
             with st.spinner("Transpiling for the device and submitting …"):
                 record = submission.submit_circuit(spec, angles, weights, shots, conn=conn)
     except (IBMError, ValueError) as exc:
@@ -98,10 +136,17 @@ def ibm_evaluation_panel(checkpoint_path: str, data_dir: str | None = None, limi
         return
     try:
         checkpoint = load_checkpoint(checkpoint_path)
-        record = evaluation.evaluate_test_set(checkpoint, data_dir, limit, shots, conn=conn, submit=False)
-        if record is None and st.button("Send the test set to IBM Quantum", help="all images' circuits in ONE job; sent once"):
+        max_shots = budget.Budget.from_env().max_shots
+        images, each = evaluation.within_budget(data_dir, limit, shots, max_shots)
+        record = evaluation.evaluate_test_set(checkpoint, data_dir, images, each, conn=conn, submit=False)
+        if record is None:
+            st.caption(f"One job: {images} test images × {each:,} shots = {images * each:,} shots; a job may use at most "
+                       f"{max_shots:,} ({budget.MAX_SHOTS_ENV}), so the shots per image (down to "
+                       f"{budget.MIN_SHOTS_PER_IMAGE}), then the images, are cut to fit.")
+        if record is None and _send_button("Send the test set to IBM Quantum", _send_refusal(conn, images * each),
+                                           "all images' circuits in ONE job; sent once"):
             with st.spinner("Submitting the test set as one job …"):
-                record = evaluation.evaluate_test_set(checkpoint, data_dir, limit, shots, conn=conn)
+                record = evaluation.evaluate_test_set(checkpoint, data_dir, images, each, conn=conn)
     except (IBMError, CheckpointError, ValueError, FileNotFoundError) as exc:
         st.error(str(exc))
         return

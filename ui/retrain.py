@@ -1,4 +1,4 @@
-"""The sidebar's maintainer-only Retrain panel."""
+"""The sidebar's maintainer panel: the unlock (which also opens IBM Quantum sending) and the Retrain controls."""
 
 from __future__ import annotations
 
@@ -10,18 +10,24 @@ from core.execution.settings import MAX_SHOTS
 from core.learning.backbones import BACKBONES
 from core.paths import checkpoints_dir, runs_dir
 from core.server import training_worker
-from core.server.access import check_password, maintainer_secret
+from core.server.access import check_password, client_key, maintainer_secret
 from ui.shared import backbone_available
 
 UNLOCKED = "maintainer_unlocked"
 MAX_EPOCHS_UI = 100
 
 
-def _session_key() -> str:
-    try:
-        return st.context.headers.get("X-Forwarded-For") or st.runtime.scriptrunner.get_script_run_ctx().session_id
-    except Exception:
-        return "global"
+def _client_key() -> str:
+    """The throttle's key for this visitor: the address the server sees (core.server.access.client_key)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return client_key(st.context.ip_address, st.context.headers, ctx.session_id if ctx else None)
+
+
+def is_maintainer() -> bool:
+    """Whether this session was unlocked with the maintainer password (only the login sets the flag)."""
+    return st.session_state.get(UNLOCKED) is True
 
 
 def retrain_panel() -> None:
@@ -29,15 +35,15 @@ def retrain_panel() -> None:
     secret = maintainer_secret(st.secrets)
     if not secret:
         return
-    with st.sidebar.expander("🔧 Maintainer: retrain", expanded=bool(st.session_state.get(UNLOCKED))):
-        if not st.session_state.get(UNLOCKED):
+    with st.sidebar.expander("🔧 Maintainer: retrain", expanded=is_maintainer()):
+        if not is_maintainer():
             with st.form("maintainer_login", clear_on_submit=True):
                 given = st.text_input("Maintainer password", type="password")
                 if st.form_submit_button("Unlock"):
-                    ok, message = check_password(given, secret, key=_session_key())
-                    st.session_state[UNLOCKED] = ok
-                    (st.success if ok else st.error)(message)
-                    if ok:
+                    check = check_password(given, secret, key=_client_key())
+                    st.session_state[UNLOCKED] = check.ok
+                    (st.success if check.ok else st.error)(check.message)
+                    if check.ok:
                         st.rerun()
             return
         _controls()

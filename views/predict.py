@@ -6,7 +6,9 @@ import streamlit as st
 from core.data.images import ImageError
 from core.execution.backends import local_backends
 from core.faces.detector import MAX_FACES
+from core.server.uploads import UploadLimits, accept_uploads
 from ui.ibm_panel import ibm_evaluation_panel
+from ui.model_download import model_downloads
 from ui.shared import backbone_available, checkpoint_options, load_predictor, selected_model
 from ui.verdicts import photo_section
 
@@ -28,14 +30,28 @@ spec = predictor.checkpoint.spec
 st.caption(f"Model: {meta['backbone']} features → dressed circuit ({spec.n_qubits} qubits, depth {spec.depth}), trained on "
            f"{meta['backend']}; test accuracy {meta['metrics'].get('test_accuracy', 0):.1%}. "
            "The circuit runs exactly on default.qubit here.")
+model_downloads(path, meta)
 
+try:
+    limits = UploadLimits.from_env()
+except ValueError as exc:
+    st.error(f"Uploads are off: {exc}")
+    st.stop()
+max_mb = st.get_option("server.maxUploadSize")  # one file; .streamlit/config.toml
 uploads = st.file_uploader("Photos (JPEG, PNG, WebP, BMP): group photos, selfies, close-ups",
-                           type=["jpg", "jpeg", "png", "webp", "bmp"], accept_multiple_files=True)
+                           type=["jpg", "jpeg", "png", "webp", "bmp"], accept_multiple_files=True,
+                           help=f"{limits.describe().capitalize()}, up to {max_mb} MB per photo.")
 use_camera = st.toggle("… or use the camera", help="Your browser asks for permission first.")
 camera = st.camera_input("Take a photo") if use_camera else None
-inputs = [(u.name, u.getvalue()) for u in uploads or []] + ([("camera", camera.getvalue())] if camera else [])
+files = list(uploads or []) + ([camera] if camera else [])
+decision = accept_uploads([("camera" if f is camera else f.name, f.size) for f in files], limits)
+if decision.message:
+    st.error(decision.message)
+# only the accepted files are copied out and decoded
+inputs = [("camera" if f is camera else f.name, f.getvalue()) for f in files[: decision.accepted]]
 st.caption(f"Every face is found and judged on its own (at most {MAX_FACES} per photo, the largest): the model was "
-           "trained on face close-ups, so each face is cut out first. A photo that already is a close-up is judged whole.")
+           "trained on face close-ups, so each face is cut out first. A photo that already is a close-up is judged whole. "
+           f"Each visitor's page reads {limits.describe()} ({max_mb} MB per photo).")
 # default.qubit samples fast; qiskit.aer transpiles each circuit, which adds up when a room uploads at once
 # (docs/benchmarks.md: time per circuit)
 samplers = [b.name for b in local_backends()]

@@ -12,7 +12,7 @@ from core.circuit.definition import CircuitSpec, parameter_rows
 from core.circuit.readout import expvals_from_counts, expvals_from_probabilities
 from core.data.dataset import list_split
 from core.files import sha256_file
-from core.ibm import submission
+from core.ibm import budget, submission
 from core.ibm.connection import Connection, IBMError, connection, how_to_enable
 from core.ibm.job_cache import JobRecord, job_key, load_record, save_record, submission_lock
 from core.paths import data_dir as default_data_dir
@@ -41,6 +41,14 @@ def _chosen_images(checkpoint, data_dir, limit: int | None, split: str) -> tuple
         raise FileNotFoundError(f"no images in the {split} split of {data_dir or default_data_dir()}")
     indices = spread_indices(len(samples), limit)
     return [samples[i] for i in indices], indices
+
+
+def within_budget(data_dir, limit: int | None, shots: int, max_shots: int, split: str = "test") -> tuple[int, int]:
+    """(images, shots per image) for a test-set job that fits ``max_shots`` shots in all (budget.fit_evaluation)."""
+    samples = list_split(data_dir or default_data_dir(), split)
+    if not samples:
+        raise FileNotFoundError(f"no images in the {split} split of {data_dir or default_data_dir()}")
+    return budget.fit_evaluation(len(spread_indices(len(samples), limit)), shots, max_shots)
 
 
 def _angles_and_weights(checkpoint, head, chosen: list) -> tuple[np.ndarray, np.ndarray]:
@@ -116,6 +124,7 @@ def evaluate_test_set(checkpoint, data_dir: str | os.PathLike | None = None, lim
         if record is None:
             if not submit:
                 return None  # a look-up never runs the backbone
+            budget.check(conn.mode, len(indices) * int(shots))  # before the backbone; submit() spends it
             angles, weights = _angles_and_weights(checkpoint, head, chosen)
             labels = [s.label for s in chosen]
             inputs = {"checkpoint": checkpoint.path.name, "checkpoint_sha256": _file_digest(checkpoint.path), "split": split,

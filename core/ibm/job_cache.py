@@ -91,16 +91,43 @@ def record_path(key: str) -> Path:
     return ibm_cache_dir() / f"{key}.json"
 
 
+_OPTIONAL = (type(None),)
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    **dict.fromkeys(("key", "kind", "mode", "backend", "job_id", "status", "submitted", "format"), (str,)),
+    **dict.fromkeys(("shots", "n_qubits", "depth"), (int,)), "inputs": (dict,),
+    "queue_position": (int, *_OPTIONAL), "updated": (str, *_OPTIONAL), "elapsed_s": (int, float, *_OPTIONAL),
+    "counts": (list, *_OPTIONAL), "metrics": (dict, *_OPTIONAL), "transpiled": (dict, *_OPTIONAL), "error": (str, *_OPTIONAL),
+}
+
+
+def _check_fields(data: dict, key: str) -> None:
+    """A record is shown to every visitor: its fields must have the types the page formats, its key its file's name."""
+    for name, kinds in _FIELD_TYPES.items():
+        value = data.get(name)
+        if not isinstance(value, kinds) or isinstance(value, bool):
+            raise ValueError(f"{name} is {type(value).__name__}, not {' or '.join(k.__name__ for k in kinds)}")
+    if data["key"] != key:
+        raise ValueError(f"its key {data['key']!r} is not its file's name")
+    for counts in data["counts"] or []:
+        if not isinstance(counts, dict) or not all(isinstance(b, str) and type(n) is int for b, n in counts.items()):
+            raise ValueError("counts must map bitstrings to whole numbers")
+    transpiled = data["transpiled"]
+    if transpiled is not None and not (isinstance(transpiled.get("ops"), dict) and type(transpiled.get("depth")) is int
+                                       and isinstance(transpiled.get("physical_qubits"), list)):
+        raise ValueError("transpiled needs ops, depth and physical_qubits")
+
+
 def load_record(key: str) -> JobRecord | None:
     path = record_path(key)
     if not path.is_file():
         return None
     try:
         data = json.loads(path.read_text())
-        if data.get("format") != FORMAT:
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError(f"not a {FORMAT} record")
+        _check_fields(data, key)
         return JobRecord(**data)
-    except (ValueError, TypeError) as exc:
+    except (OSError, ValueError, TypeError) as exc:
         # never resubmit on a damaged record: that could spend the account's time twice
         raise IBMError(f"{path}: unreadable job record ({exc}); delete it to submit again") from exc
 

@@ -16,6 +16,7 @@ import numpy as np
 from core.circuit.definition import CircuitSpec, parameter_rows
 from core.circuit.qiskit_circuit import qiskit_circuit
 from core.execution.settings import check_shots
+from core.ibm import budget
 from core.ibm.connection import Connection, IBMError, connection, device_for, how_to_enable, redact, service
 from core.ibm.job_cache import JobRecord, job_key, load_record, save_record, submission_lock, utc_now
 
@@ -82,22 +83,37 @@ def device_name(conn: Connection, noiseless: bool) -> str:
     return f"{name} (noiseless)" if noiseless else name
 
 
-def submit(key: str, kind: str, conn: Connection, spec: CircuitSpec, rows: np.ndarray, shots: int, inputs: dict,
-            noiseless: bool, seed: int | None) -> JobRecord:
-    """Transpile, submit ONE job (one PUB: the parametric circuit and all rows), write the record at once."""
-    global SUBMISSIONS
-
+def _send(conn: Connection, spec: CircuitSpec, rows: np.ndarray, shots: int, noiseless: bool, seed: int | None):
+    """The device, the transpiled circuit, the job and when it was sent: the only step that reaches IBM."""
     device = device_for(conn, spec.n_qubits)
     if device.num_qubits < spec.n_qubits:
         raise IBMError(f"{device.name} has {device.num_qubits} qubits; this circuit needs {spec.n_qubits}")
     isa = transpile_for(measured_circuit(spec), device)
-    layout = isa.layout.final_index_layout() if isa.layout is not None else list(range(spec.n_qubits))
     sampler = _sampler(conn, device, noiseless, seed)
     started = time.perf_counter()
     try:
         job = sampler.run([(isa, rows)], shots=int(shots))
     except Exception as exc:
         raise IBMError(f"submission failed: {redact(str(exc), conn)}") from None
+    return device, isa, job, started
+
+
+def submit(key: str, kind: str, conn: Connection, spec: CircuitSpec, rows: np.ndarray, shots: int, inputs: dict,
+            noiseless: bool, seed: int | None) -> JobRecord:
+    """Spend the budget, transpile, submit ONE job (one PUB: the parametric circuit and all rows), write the record at once.
+
+    The budget (core.ibm.budget) is checked and spent before anything reaches IBM; a submission that fails before
+    a job exists gives it back.
+    """
+    global SUBMISSIONS
+
+    entry = budget.spend(conn.mode, key, len(rows) * int(shots))
+    try:
+        device, isa, job, started = _send(conn, spec, rows, shots, noiseless, seed)
+    except BaseException:
+        budget.refund(entry)
+        raise
+    layout = isa.layout.final_index_layout() if isa.layout is not None else list(range(spec.n_qubits))
     SUBMISSIONS += 1
     record = JobRecord(
         key=key, kind=kind, mode=conn.mode, backend=str(device.name) + (" (noiseless)" if noiseless else ""),
