@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.files import atomic_write_bytes
-from core.paths import PROJECT_ROOT, jobs_dir
+from core.paths import IBM_TOKEN_ENV, PASSWORD_ENV, PROJECT_ROOT, jobs_dir
 from core.results.records import now, process_alive
 
 STARTING_TIMEOUT_S = 60
+SECRET_ENVS = (PASSWORD_ENV, IBM_TOKEN_ENV)  # never handed to the training worker
 WORKER_NICENESS = 10  # added to the server's niceness: the worker yields the CPU to page requests
 
 
@@ -91,7 +92,7 @@ def start_training(config: dict, runs_dir: str | None = None, checkpoints_dir: s
     try:
         with open(log, "ab") as out:
             worker = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT,
-                                      start_new_session=True, pass_fds=(lock_fd,))
+                                      start_new_session=True, pass_fds=(lock_fd,), env=_worker_environment())
     except OSError as exc:
         _write_status(status, {"state": "failed", "label": label, "config": config, "history": [], "error": str(exc)})
         return StartResult(False, f"The training could not be started: {exc}")
@@ -210,3 +211,7 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     sys.exit(main())
 
+
+def _worker_environment() -> dict[str, str]:
+    """The server's environment without its secrets: training needs neither the password nor the IBM token."""
+    return {k: v for k, v in os.environ.items() if k not in SECRET_ENVS}

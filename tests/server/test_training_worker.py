@@ -175,3 +175,12 @@ def test_killing_a_checkpoint_write_leaves_a_loadable_checkpoint(tmp_path):
         assert checkpoint.meta["metrics"]["test_accuracy"] == 0.9
     assert [p.name for p in tmp_path.glob("*.pt")] == ["model.pt"]
     assert not list_checkpoints(tmp_path).problems
+
+
+def test_the_worker_gets_no_secrets(monkeypatch):
+    monkeypatch.setenv("QTL_MAINTAINER_PASSWORD", "hunter2")
+    monkeypatch.setenv("QTL_IBM_TOKEN", "token-123")
+    monkeypatch.setenv("QTL_DATA", "/data")
+    handed = training_worker._worker_environment()
+    assert "QTL_MAINTAINER_PASSWORD" not in handed and "QTL_IBM_TOKEN" not in handed
+    assert handed["QTL_DATA"] == "/data", "the rest of the environment still reaches the worker"
