@@ -13,12 +13,20 @@ st.set_page_config(page_title="Quantum transfer learning", page_icon="⚛", layo
 from ui.retrain import retrain_panel  # noqa: E402
 from ui.shared import model_picker, warm_up_in_background  # noqa: E402
 
+
+def _home() -> None:
+    """The app's root address: go to the Concepts page, which has an address of its own (/concepts)."""
+    st.switch_page("views/concepts.py", query_params=st.query_params.to_dict())
+
+
 pages = [
-    st.Page("views/concepts.py", title="Concepts", icon="📘", default=True, url_path="concepts"),
+    st.Page(_home, title="Home", default=True, visibility="hidden"),
+    st.Page("views/concepts.py", title="Concepts", icon="📘", url_path="concepts"),
     st.Page("views/explorer.py", title="Circuit explorer", icon="🎛", url_path="explorer"),
     st.Page("views/comparison.py", title="Backend comparison", icon="📊", url_path="comparison"),
     st.Page("views/predict.py", title="Predict", icon="📷", url_path="predict"),
     st.Page("views/inside.py", title="Inside the circuit", icon="🔬", url_path="inside"),
+    st.Page("views/challenges.py", title="Challenges", icon="🎯", url_path="challenges"),
 ]
 navigation = st.navigation(pages)
 st.sidebar.title("⚛ Quantum transfer learning")

@@ -21,7 +21,7 @@ LAYERS = [
     ("core.faces",),
     ("core.learning",),
     ("core.results",),
-    ("core.ibm", "core.server"),
+    ("core.ibm", "core.server", "core.lessons"),
     ("core.commands", "core.__main__"),
 ]
 PROJECT_PACKAGES = ("core", "ui", "tools", "views")

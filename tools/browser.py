@@ -16,10 +16,10 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("QTL_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PAGES = {"concepts": "Concepts", "explorer": "Circuit explorer", "comparison": "Backend comparison", "predict": "Predict",
-         "inside": "Inside the circuit"}
-DEFAULT_PAGE = "concepts"  # served at "/"
+         "inside": "Inside the circuit", "challenges": "Challenges"}
+DEFAULT_PAGE = "concepts"  # "/" redirects to /concepts
 TITLES = {"concepts": "Hybrid classical-quantum", "explorer": "Circuit explorer", "comparison": "Backend comparison",
-          "predict": "Predict:", "inside": "Inside the circuit"}
+          "predict": "Predict:", "inside": "Inside the circuit", "challenges": "Challenges"}
 
 
 def free_port() -> int:

@@ -1,4 +1,4 @@
-"""Circuit explorer: play with the dressed circuit on any simulator."""
+"""Circuit explorer: play with the dressed circuit on any simulator. Every setting lives in the page address."""
 
 import time
 
@@ -8,10 +8,14 @@ import streamlit as st
 from core.circuit.definition import MAX_DEPTH, MAX_QUBITS, CircuitSpec
 from core.circuit.readout import expvals_from_counts, expvals_from_probabilities
 from core.data.images import ImageError
-from core.execution.backends import get_backend, local_backends
-from core.execution.noise import DEFAULT_NOISE_DEVICE, NOISY_MAX_QUBITS, short_label
+from core.execution.backends import local_backends
+from core.execution.noise import DEFAULT_NOISE_DEVICE, short_label
 from core.execution.settings import MAX_SHOTS, ExecutionSettings
 from core.execution.single_circuit import exact_probabilities, sample_counts, statevector
+from core.lessons.link_state import model_file
+from core.lessons.live import random_weights, total_variation
+from ui import challenge_panel
+from ui import lesson_link as link
 from ui.export_buttons import export_buttons
 from ui.figures import circuit_figure, histogram_figure
 from ui.handoff import remember_explorer
@@ -20,46 +24,61 @@ from ui.shared import load_predictor, selected_model
 
 st.title("Circuit explorer")
 st.caption("The same circuit code the model trains with. Change anything: it re-runs at once.")
+start = link.start_state()
+link.lesson_banner(start)
+challenge = challenge_panel.explorer_box(start)
 
 left, right = st.columns([1, 2])
 with left:
-    n_qubits = st.slider("Qubits", 1, MAX_QUBITS, 4)
-    depth = st.slider("Depth (entangling + RY layers)", 0, MAX_DEPTH, 6)
+    n_qubits = link.control(start, "qubits", st.slider, "Qubits", 1, MAX_QUBITS)
+    depth = link.control(start, "depth", st.slider, "Depth (entangling + RY layers)", 0, MAX_DEPTH)
     spec = CircuitSpec(n_qubits, depth)
-    backend = st.selectbox("Simulator", [b.name for b in local_backends()], index=2 if n_qubits else 0)
-    sampled = st.toggle("Measure with shots", value=True)
-    shots = st.number_input("Shots", 1, MAX_SHOTS, 1024, step=256, disabled=not sampled)
-    noise = st.toggle(f"NISQ noise ({short_label(DEFAULT_NOISE_DEVICE)}, qiskit.aer)", value=False,
-                      disabled=not get_backend(backend).supports_noise or not sampled or n_qubits > NOISY_MAX_QUBITS)
+    backend = link.control(start, "sim", st.selectbox, "Simulator", [b.name for b in local_backends()])
+    sampled = link.control(start, "measure", st.toggle, "Measure with shots")
+    shots = link.control(start, "shots", st.number_input, "Shots", 1, MAX_SHOTS, step=256, disabled=not sampled)
+    noise_ok = link.noise_allowed(backend, sampled, n_qubits)
+    noise = link.control(start, "noise", st.toggle, f"NISQ noise ({short_label(DEFAULT_NOISE_DEVICE)}, qiskit.aer)",
+                         disabled=not noise_ok) and noise_ok
     model = selected_model()
     model_fits = model is not None and (model[1]["n_qubits"], model[1]["depth"]) == (n_qubits, depth)
 
-    st.subheader("Weights")
-    weight_source = st.radio("Weights", ["random (seeded)", "the selected model's"], horizontal=True,
-                             label_visibility="collapsed")
-    if weight_source == "the selected model's" and model_fits:
+    if not {"weights", "seed"} <= start.hide:
+        st.subheader("Weights")
+    weight_source = link.control(start, "weights", st.radio, "Weights", ["random", "model"], horizontal=True,
+                                 label_visibility="collapsed",
+                                 format_func={"random": "random (seeded)", "model": "the selected model's"}.get)
+    seed = start.seed
+    if weight_source == "model" and model_fits:
         weights = load_predictor(model[0]).head.q_params.detach().double().numpy()
     else:
-        if weight_source == "the selected model's":
+        if weight_source == "model":
             st.info("The selected model has a different shape (or there is none): pick 4 qubits, depth 6 and a model.")
-        seed = st.number_input("Seed", 0, 10_000, 0)
-        weights = np.random.default_rng(int(seed)).uniform(-np.pi, np.pi, spec.weight_shape)
+        seed = link.control(start, "seed", st.number_input, "Seed", 0, 10_000)
+        weights = random_weights(spec, int(seed))
 
-    st.subheader("Input angles")
-    photo = st.file_uploader("Take them from a photo (through the selected model)", type=["jpg", "jpeg", "png", "webp", "bmp"],
-                             disabled=not model_fits)
+    if not {"angles", "photo"} <= start.hide:
+        st.subheader("Input angles")
     from_photo = None
-    if photo is not None and model_fits:
-        try:
-            from_photo = load_predictor(model[0]).predict(photo.getvalue())
-            st.success(f"Model says **{from_photo.label}** ({from_photo.probability:.0%}); its angles are used below.")
-        except ImageError as exc:
-            st.error(f"{photo.name}: {exc}")
-    angles = np.array([
-        st.slider(f"θ{q} (qubit {q})", -np.pi / 2, np.pi / 2, float(from_photo.angles[q]) if from_photo else 0.3 * (q % 3) - 0.3,
-                  step=0.01, key=f"angle{q}-{from_photo is not None}")
-        for q in range(n_qubits)
-    ])
+    if "photo" not in start.hide:
+        photo = st.file_uploader("Take them from a photo (through the selected model)",
+                                 type=["jpg", "jpeg", "png", "webp", "bmp"], disabled=not model_fits or "photo" in start.lock)
+        if photo is not None and model_fits:
+            try:
+                from_photo = load_predictor(model[0]).predict(photo.getvalue())
+                st.success(f"Model says **{from_photo.label}** ({from_photo.probability:.0%}); its angles are used below.")
+                if st.session_state.get("explorer-photo") != photo.file_id:
+                    st.session_state["explorer-photo"] = photo.file_id
+                    link.set_angles(from_photo.angles)
+            except ImageError as exc:
+                st.error(f"{photo.name}: {exc}")
+    angles = np.array(link.angle_sliders(start, n_qubits, lambda q, key: st.slider(
+        f"θ{q} (qubit {q})", -np.pi / 2, np.pi / 2, step=0.01, key=key, disabled="angles" in start.lock)))
+    state = link.keep(start, n_qubits=n_qubits, depth=depth, sim=backend, measure="shots" if sampled else "exact",
+                      shots=int(shots), noise=bool(noise), weights=weight_source, seed=int(seed),
+                      model=model_file(model[0]) if weight_source == "model" and model_fits else "",
+                      angles=tuple(float(a) for a in angles))
+    angles = np.array(state.angles)  # to the link's 2 decimals: what the address reproduces
+    link.share_box(state)
 
 with right:
     started = time.perf_counter()
@@ -82,20 +101,24 @@ with right:
         rows["± shot error (1σ)"] = np.round(err, 4)
     st.markdown("**⟨Z⟩ per qubit** — what the model's last layer reads")
     st.dataframe(rows, hide_index=True, width="stretch")
-    st.caption(f"Ran in {elapsed * 1000:.0f} ms.")
+    distance = f" Total-variation distance of the histogram to the exact distribution: {total_variation(counts, probs):.3f}." \
+        if counts else ""
+    st.caption(f"Ran in {elapsed * 1000:.0f} ms.{distance}")
     if n_qubits <= 5:
         with st.expander("State amplitudes (exact)"):
-            state = statevector(spec, angles, weights)
+            state_vector = statevector(spec, angles, weights)
             st.dataframe({"basis state": [format(i, f"0{n_qubits}b") for i in range(2**n_qubits)],
-                          "amplitude (real)": np.round(state.real, 4), "amplitude (imag)": np.round(state.imag, 4),
-                          "probability": np.round(np.abs(state) ** 2, 4)}, hide_index=True, width="stretch")
+                          "amplitude (real)": np.round(state_vector.real, 4),
+                          "amplitude (imag)": np.round(state_vector.imag, 4),
+                          "probability": np.round(np.abs(state_vector) ** 2, 4)}, hide_index=True, width="stretch")
 
-remember_explorer(spec, angles, weights)
+challenge_panel.check_in_explorer(challenge, state, counts)
+remember_explorer(spec, angles, weights, state)
 st.page_link("views/inside.py", label="Step through this circuit: a Bloch sphere per qubit after each layer", icon="🔬")
 
 st.subheader("The circuit")
 st.pyplot(circuit_figure(spec, tuple(np.round(angles, 2)), tuple(np.round(weights, 2).ravel())), width="stretch")
-export_buttons(spec, angles, weights, model[0] if weight_source == "the selected model's" and model_fits else int(seed))
+export_buttons(spec, angles, weights, model[0] if weight_source == "model" and model_fits else int(seed))
 
 st.subheader("On a real IBM quantum computer")
 ibm_panel(spec, angles, weights, int(shots))

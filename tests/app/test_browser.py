@@ -76,6 +76,7 @@ def test_every_page_and_a_prediction_in_chromium(server, browser, face_mask_410,
             settle(page)
             page.screenshot(path=str(shots / f"{name}.png"), full_page=False)
 
+    switch_page(page, "predict", timeout_ms=120_000)
     photo = sorted((face_mask_410 / "test" / "no_mask").glob("*.jpg"))[0]
     label, _ = upload_and_read_prediction(page, photo, timeout_ms=120_000)
     assert label == "no_mask", "a close-up: its one face is found, and the shipped model gets it right"

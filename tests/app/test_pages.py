@@ -12,7 +12,7 @@ import torch
 from core.paths import PROJECT_ROOT
 
 ROOT = PROJECT_ROOT
-PAGES = ["concepts", "explorer", "comparison", "predict", "inside"]
+PAGES = ["concepts", "explorer", "comparison", "predict", "inside", "challenges"]
 
 
 @pytest.mark.parametrize("page", PAGES)
