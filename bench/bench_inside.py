@@ -123,10 +123,10 @@ def measure(images: int, repeats: int) -> dict:
 
 
 def browser_steps(moves: int) -> dict:
-    """Seconds from a key press on the step slider until the page shows the new step and its run is done."""
+    """Seconds from a key press on the step slider until the page shows the new step's text and Bloch spheres."""
     from playwright.sync_api import sync_playwright
 
-    from tools.browser import STEP_SLIDER, launch_chromium, open_page, streamlit_server, wait_until_idle
+    from tools.browser import BLOCH_SPHERES, STEP_SLIDER, launch_chromium, open_page, streamlit_server, wait_until_idle
 
     times = []
     with streamlit_server({"QTL_DATA": str(data_dir()), "QTL_MAINTAINER_PASSWORD": ""}) as (url, _), \
@@ -138,13 +138,17 @@ def browser_steps(moves: int) -> dict:
         slider = page.locator(f"{STEP_SLIDER} input[type='range']").first
         for move in range(moves + 1):
             slider.focus()
+            spheres = page.locator(BLOCH_SPHERES).first.get_attribute("src")
             started = time.perf_counter()
             page.keyboard.press("ArrowLeft" if int(slider.get_attribute("value")) > 0 else "End")
             label = slider.get_attribute("aria-valuetext")  # the thumb moves at once; the step's drawing follows
             page.locator("strong").filter(has_text=f"{label}.").first.wait_for(timeout=30_000)
-            wait_until_idle(page, 30_000)
+            page.wait_for_function(  # the new spheres' image has arrived and is decoded
+                "old => { const i = document.querySelector(arguments[0]); return i && i.src !== old && i.complete; }"
+                .replace("arguments[0]", repr(BLOCH_SPHERES)), arg=spheres, timeout=30_000)
             if move:  # the first move warms the fragment up
                 times.append(time.perf_counter() - started)
+            wait_until_idle(page, 30_000)  # the run has finished before the next move
     return {"median_s": statistics.median(times), "max_s": max(times), "runs": len(times)}
 
 
