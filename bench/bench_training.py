@@ -1,12 +1,18 @@
-"""Training speed: the article's per-sample loop against the project's batched path.
+"""Training speed: the article's per-sample loop, the batched path before the Aer changes, and the path now.
 
     python bench/bench_training.py [--quick] [--out bench/out/training.json]
 
-For each simulator both paths run the same training steps (cached
+For each simulator the paths run the same training steps (cached
 efficientnet_lite0 features of the 240 training images, batch 4, one step =
-forward + backward + Adam) in this one process, on this machine. The per-step
-median is extrapolated to the article's 30 epochs × 60 steps; the slow
-baselines run only a few steps (their count is in the table). Also measured:
+forward + parameter-shift or adjoint backward + Adam) in this one process, on
+this machine, one thread per library as training runs. An epoch is 60 steps
+plus the validation pass (50 images); the per-step median is extrapolated to
+the article's 30 epochs, the slow paths run only a few steps (their count is in
+the table). "Before" is the batched path as it was (qiskit.aer: one Aer job
+with a Result per row; with fake-device noise, Aer measuring every shot on its
+density matrix), kept here as code (``BeforeAerSampler``); the other
+simulators' paths did not change, so their before and now are one measurement.
+The noisy row times a whole real epoch on the exact density path. Also measured:
 feature extraction throughput per backbone, warm single-image prediction
 latency, and a cold end-to-end retrain (features + 30 epochs on default.qubit)
 in a child process with its peak memory.
@@ -38,13 +44,72 @@ from core.learning.heads import DressedQuantumHead
 ROOT = Path(__file__).resolve().parent.parent
 
 STEPS_PER_EPOCH, EPOCHS = 60, 30
-# (simulator, shots, baseline steps, our steps); the slow baselines run only a few steps
+NOISE = "fake_manila"
+# (simulator, shots, noise, article-loop steps, before steps, now steps); the slow paths run only a few steps.
+# The article loop is not run with noise: one step is 228 noisy PennyLane circuits, many minutes.
 PLAN = [
-    ("default.qubit", None, 20, 120),
-    ("lightning.qubit", None, 20, 120),
-    ("qiskit.aer", 1024, 2, 120),
-    ("cirq.simulator", 1024, 3, 12),
+    ("default.qubit", None, None, 20, 0, 120),
+    ("lightning.qubit", None, None, 20, 0, 120),
+    ("qiskit.aer", 1024, None, 2, 60, 120),
+    ("cirq.simulator", 1024, None, 3, 0, 12),
+    ("qiskit.aer", 1024, NOISE, 0, 3, STEPS_PER_EPOCH),
 ]
+
+
+class BeforeAerSampler:
+    """qiskit.aer as it was before core.execution.noisy_density (verbatim): the "before" column.
+
+    Noiseless: one Aer job per step with a Result per row, shots drawn from its probabilities.
+    Noisy: Aer measures every shot of the device circuit (its automatic method picks the density
+    matrix for these shot counts, and samples and flips each shot's bits itself).
+    """
+
+    def __init__(self, spec: CircuitSpec, shots, seed, noise=None):
+        import numpy as np
+        from qiskit import transpile
+        from qiskit_aer import AerSimulator
+
+        from core.circuit.qiskit_circuit import qiskit_circuit
+        from core.circuit.readout import z_signs
+        from core.execution.noise import noisy_simulator
+
+        self.spec, self.shots, self.noise = spec, shots, noise
+        self.rng = np.random.default_rng(seed)
+        circuit, self.theta = qiskit_circuit(spec, clbits=spec.n_qubits)
+        if noise:
+            circuit.measure(range(spec.n_qubits), range(spec.n_qubits))
+            self.simulator = noisy_simulator(noise)
+            layout = list(range(spec.n_qubits))
+            self.circuit = transpile(circuit, self.simulator, initial_layout=layout, optimization_level=1, seed_transpiler=0)
+        else:
+            circuit.save_probabilities()
+            self.simulator = AerSimulator(method="statevector")
+            self.circuit = transpile(circuit, self.simulator, optimization_level=0)
+        self.signs = z_signs(spec.n_qubits, big_endian=False)
+
+    def run(self, rows):
+        import numpy as np
+
+        from core.circuit.readout import sample_expvals
+
+        binds = [{p: rows[:, j] for j, p in enumerate(self.theta)}]
+        seed = int(self.rng.integers(2**31))
+        if not self.noise:
+            result = self.simulator.run(self.circuit, parameter_binds=binds, shots=1, seed_simulator=seed).result()
+            probs = np.stack([np.asarray(result.data(i)["probabilities"]) for i in range(len(rows))])
+            return sample_expvals(probs, self.shots, self.signs, self.rng)
+        result = self.simulator.run(self.circuit, parameter_binds=binds, shots=self.shots, seed_simulator=seed).result()
+        counts = np.zeros((len(rows), 2**self.spec.n_qubits))
+        for i in range(len(rows)):
+            for bits, n in result.get_counts(i).items():
+                counts[i, int(bits.replace(" ", ""), 2)] = n
+        return counts @ self.signs / self.shots
+
+
+def before_executor(spec: CircuitSpec, settings: ExecutionSettings) -> CircuitExecutor:
+    from core.execution.shift_rule import ShiftRuleExecutor
+
+    return ShiftRuleExecutor(spec, settings, BeforeAerSampler(spec, settings.shots, settings.seed, settings.noise))
 
 
 class ArticleLoopExecutor(CircuitExecutor):
@@ -63,18 +128,22 @@ class ArticleLoopExecutor(CircuitExecutor):
         return torch.stack(rows)
 
 
-def time_steps(executor: CircuitExecutor, features: torch.Tensor, labels: torch.Tensor, steps: int, repeats: int = 3) -> dict:
-    """Median seconds per training step over ``repeats`` runs of ``steps`` steps (after one warm-up step).
+def time_steps(executor: CircuitExecutor, splits: dict, steps: int, repeats: int = 3) -> dict:
+    """Median seconds per training step over ``repeats`` runs of ``steps`` steps (after one warm-up step),
+    and seconds for one validation pass (``core.learning.evaluate.evaluate_head`` on the 50 images).
 
-    Both paths run as the training loop does, one thread per library (core.learning.train.single_threaded).
+    Every path runs as the training loop does, one thread per library (core.learning.train.single_threaded).
     """
     from core.learning.train import single_threaded
 
     with single_threaded():
-        return _time_steps(executor, features, labels, steps, repeats)
+        return _time_steps(executor, splits["train"].features, splits["train"].labels, steps, repeats, splits["val"])
 
 
-def _time_steps(executor: CircuitExecutor, features: torch.Tensor, labels: torch.Tensor, steps: int, repeats: int) -> dict:
+def _time_steps(executor: CircuitExecutor, features: torch.Tensor, labels: torch.Tensor, steps: int, repeats: int,
+                val) -> dict:
+    from core.learning.evaluate import evaluate_head
+
     torch.manual_seed(0)
     head = DressedQuantumHead(features.shape[1], executor.spec, executor)
     optimizer = torch.optim.Adam(head.parameters(), lr=4e-4)
@@ -89,43 +158,60 @@ def _time_steps(executor: CircuitExecutor, features: torch.Tensor, labels: torch
     start = time.perf_counter()
     step(0)
     first = time.perf_counter() - start
-    per_step = []
+    per_step, cpu_per_step = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for i in range(steps):
             step(i)
         per_step.append((time.perf_counter() - start) / steps)
-    return {"first_step_s": first, "step_s": statistics.median(per_step), "runs": per_step, "steps": steps, "repeats": repeats}
+        cpu_per_step.append((time.process_time() - cpu) / steps)
+    start = time.perf_counter()
+    evaluate_head(head, val)
+    val_s = time.perf_counter() - start
+    step_s = statistics.median(per_step)
+    # CPU seconds of this process (all its threads): steadier than wall time when other work shares the machine
+    return {"first_step_s": first, "step_s": step_s, "runs": per_step, "steps": steps, "repeats": repeats,
+            "step_cpu_s": statistics.median(cpu_per_step), "validation_s": val_s, "epoch_s": step_s * STEPS_PER_EPOCH + val_s}
 
 
-def bench_simulators(quick: bool) -> list[dict]:
+def bench_simulators(quick: bool, only: str | None = None, article: bool = True) -> list[dict]:
     from core.learning.features import load_split_features
-    from core.paths import default_data_dir
+    from core.paths import data_dir
 
-    split = load_split_features(default_data_dir(), "efficientnet_lite0", "train")
+    splits = {name: load_split_features(data_dir(), "efficientnet_lite0", name) for name in ("train", "val")}
     spec = CircuitSpec()
     rows = []
-    for backend, shots, base_steps, our_steps in PLAN:
+    for backend, shots, noise, base_steps, before_steps, our_steps in PLAN:
+        if only and backend != only:
+            continue
         if quick:
-            base_steps, our_steps = max(1, base_steps // 4), max(2, our_steps // 6)
-        base_repeats = 1 if backend in ("qiskit.aer", "cirq.simulator") else 3
-        print(f"  {backend}: article loop, {base_steps} steps × {base_repeats}", flush=True)
-        base = time_steps(ArticleLoopExecutor(backend, spec, shots), split.features, split.labels, base_steps, base_repeats)
-        print(f"  {backend}: batched path, {our_steps} steps × 3", flush=True)
-        ours_executor = make_executor(spec, ExecutionSettings(backend, shots, 0))
-        ours = time_steps(ours_executor, split.features, split.labels, our_steps)
-        rows.append(
-            {
-                "simulator": backend,
-                "shots": shots,
-                "article_loop": base,
-                "batched": ours,
-                "executor": ours_executor.describe(),
-                "article_30_epochs_s": base["step_s"] * STEPS_PER_EPOCH * EPOCHS,
-                "batched_30_epochs_s": ours["step_s"] * STEPS_PER_EPOCH * EPOCHS,
-                "speedup": base["step_s"] / ours["step_s"],
-            }
-        )
+            base_steps, before_steps = min(base_steps, 1), min(before_steps, 2 if not noise else 1)
+            our_steps = max(2, our_steps // 6)
+        label = f"{backend}{' + ' + noise if noise else ''}"
+        settings = ExecutionSettings(backend, shots, 0, noise)
+        row = {"simulator": backend, "shots": shots, "noise": noise}
+        if base_steps and article:
+            repeats = 1 if backend in ("qiskit.aer", "cirq.simulator") else 3
+            print(f"  {label}: article loop, {base_steps} steps × {repeats}", flush=True)
+            row["article_loop"] = time_steps(ArticleLoopExecutor(backend, spec, shots), splits, base_steps, repeats)
+        if before_steps:
+            print(f"  {label}: before, {before_steps} steps", flush=True)
+            row["before"] = time_steps(before_executor(spec, settings), splits, before_steps, repeats=1)
+        # the noisy path now: one whole epoch, as training runs it
+        repeats = 1 if noise else 3
+        print(f"  {label}: now, {our_steps} steps × {repeats}", flush=True)
+        ours_executor = make_executor(spec, settings)
+        row["now"] = time_steps(ours_executor, splits, our_steps, repeats)
+        row["executor"] = ours_executor.describe()
+        row["before"] = row.get("before", row["now"])  # unchanged paths: one measurement
+        row["before_is_now"] = not before_steps
+        for key in ("article_loop", "before", "now"):
+            if key in row:
+                row[f"{key}_30_epochs_s"] = row[key]["epoch_s"] * EPOCHS
+        if "article_loop" in row:
+            row["speedup_vs_article"] = row["article_loop"]["step_s"] / row["now"]["step_s"]
+        row["speedup_vs_before"] = row["before"]["epoch_s"] / row["now"]["epoch_s"]
+        rows.append(row)
     return rows
 
 
@@ -161,10 +247,10 @@ def bench_prediction(checkpoint: Path, quick: bool) -> dict:
     from core.data.dataset import list_split
     from core.learning.checkpoints import load_checkpoint
     from core.learning.predict import Predictor
-    from core.paths import default_data_dir
+    from core.paths import data_dir
 
     predictor = Predictor(load_checkpoint(checkpoint))
-    image = list_split(default_data_dir(), "test")[0].path
+    image = list_split(data_dir(), "test")[0].path
     predictor.predict(image)
     times = []
     for _ in range(5 if quick else 20):
@@ -197,16 +283,27 @@ def bench_cold_retrain(quick: bool) -> dict:
 
 def table(results: dict) -> str:
     lines = [
-        "| simulator | article loop s/step | batched s/step | speed-up | article loop, 30 epochs | batched, 30 epochs |",
-        "|---|---|---|---|---|---|",
+        "| simulator | article loop s/step | before s/step | now s/step | now vs article | now vs before "
+        "| s/epoch before → now | 30 epochs: article loop / before / now | CPU s/step before → now |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results["simulators"]:
-        shots = f" ({r['shots']} shots)" if r["shots"] else " (analytic)"
+        shots = f" ({r['shots']} shots{', ' + r['noise'] if r['noise'] else ''})" if r["shots"] else " (analytic)"
+        article = r.get("article_loop")
+        before, now = r["before"], r["now"]
+        before_text = "same" if r["before_is_now"] else f"{before['step_s']:.4f} ({before['steps']} steps)"
+        article_text = f"{article['step_s']:.4f} ({article['steps']} steps)" if article else "not run"
+        versus_article = f"{r['speedup_vs_article']:.0f}×" if article else "–"
+        article_total = _duration(r["article_loop_30_epochs_s"]) if article else "–"
         lines.append(
-            f"| {r['simulator']}{shots} | {r['article_loop']['step_s']:.4f} ({r['article_loop']['steps']} steps) "
-            f"| {r['batched']['step_s']:.4f} | {r['speedup']:.0f}× "
-            f"| {_duration(r['article_30_epochs_s'])} | {_duration(r['batched_30_epochs_s'])} |"
+            f"| {r['simulator']}{shots} | {article_text} | {before_text} | {now['step_s']:.4f} "
+            f"| {versus_article} | {r['speedup_vs_before']:.1f}× | {before['epoch_s']:.2f} → {now['epoch_s']:.2f} "
+            f"| {article_total} / {_duration(r['before_30_epochs_s'])} / {_duration(r['now_30_epochs_s'])} "
+            f"| {before['step_cpu_s']:.4f} → {now['step_cpu_s']:.4f} |"
         )
+    lines.append("(an epoch: 60 steps + the validation pass; 30 epochs: 30 × that, extrapolated from the steps run)")
+    if "features" not in results:
+        return "\n".join(lines)
     lines.append("")
     for f in results["features"]:
         lines.append(f"feature extraction {f['backbone']}: {f['images_per_s']:.1f} images/s ({f['note']})")
@@ -233,18 +330,23 @@ def _duration(seconds: float) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer steps and repeats (a smoke run)")
+    parser.add_argument("--only", metavar="SIMULATOR", help="only this simulator's rows, e.g. qiskit.aer")
+    parser.add_argument("--no-article-loop", action="store_true", help="skip the article-loop column (minutes per step)")
+    parser.add_argument("--simulators-only", action="store_true",
+                        help="only the training-step table (no feature extraction or cold retrain)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "out" / "training.json"))
     args = parser.parse_args()
     torch.set_num_threads(os.cpu_count() or 1)
-    print("simulators (same steps, both paths, this process):", flush=True)
+    print("simulators (same steps, every path, this process):", flush=True)
     results = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "simulators": bench_simulators(args.quick),
-        "features": bench_features(args.quick),
-        "cold_retrain": bench_cold_retrain(args.quick),
+        "simulators": bench_simulators(args.quick, args.only, not args.no_article_loop),
         "quick": args.quick,
-        "when": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
+    if not args.simulators_only:
+        results["features"] = bench_features(args.quick)
+        results["cold_retrain"] = bench_cold_retrain(args.quick)
+    results["when"] = time.strftime("%Y-%m-%d %H:%M:%S")
     print(table(results))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

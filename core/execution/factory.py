@@ -31,11 +31,16 @@ def make_executor(spec: CircuitSpec, settings: ExecutionSettings, fast: bool = T
         from core.execution.lightning_executor import LightningAdjointExecutor
 
         return LightningAdjointExecutor(spec, settings)
+    if backend == "qiskit.aer" and settings.noise:
+        from core.execution.noisy_density import NoisyDensitySampler
+        from core.execution.shift_rule import ShiftRuleExecutor
+
+        return ShiftRuleExecutor(spec, settings, NoisyDensitySampler(spec, settings.shots, settings.seed, settings.noise))
     if backend == "qiskit.aer":
         from core.execution.aer_sampler import AerBatchSampler
         from core.execution.shift_rule import ShiftRuleExecutor
 
-        return ShiftRuleExecutor(spec, settings, AerBatchSampler(spec, settings.shots, settings.seed, settings.noise))
+        return ShiftRuleExecutor(spec, settings, AerBatchSampler(spec, settings.shots, settings.seed))
     if backend == "cirq.simulator":
         from core.execution.cirq_sampler import CirqBatchSampler
         from core.execution.shift_rule import ShiftRuleExecutor

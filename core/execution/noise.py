@@ -68,3 +68,58 @@ def noise_model(name: str):
     from qiskit_aer.noise import NoiseModel
 
     return NoiseModel.from_backend(fake_backend(name))
+
+
+@cache
+def device_circuit(spec, name: str):
+    """The dressed circuit transpiled for the fake device, unmeasured: (circuit, theta, layout).
+
+    ``layout[v]`` is the device qubit that carries circuit qubit ``v`` at the end. Transpiled once per
+    (spec, device); the callers copy it before adding measurements.
+    """
+    from qiskit import transpile
+
+    from core.circuit.qiskit_circuit import qiskit_circuit
+
+    circuit, theta = qiskit_circuit(spec)
+    layout = list(range(spec.n_qubits))
+    compiled = transpile(circuit, noisy_simulator(name), initial_layout=layout, optimization_level=1, seed_transpiler=0)
+    return compiled, theta, list(compiled.layout.final_index_layout())
+
+
+def check_exact_noise(name: str, model=None) -> None:
+    """A ValueError unless the device's noise (or ``model``, an Aer NoiseModel) is what the exact path reproduces.
+
+    That is: gate errors local to their gate, none on RZ (the parameterised
+    gate) and none on measurement beyond readout errors, which flip each
+    measured bit on its own.
+    """
+    for error in _error_records(name) if model is None else model.to_dict()["errors"]:
+        operations = set(error.get("operations", []))
+        if error["type"] == "qerror" and (operations & {"rz", "measure"} or "noise_qubits" in error):
+            raise ValueError(f"noise device {name!r} has an error on {', '.join(sorted(operations))} that the exact noisy "
+                             "path does not reproduce: it needs noiseless RZ and measurement, and errors local to their gate")
+        if error["type"] == "roerror" and any(len(qubits) != 1 for qubits in error.get("gate_qubits", [[0]])):
+            raise ValueError(f"noise device {name!r} has a correlated readout error: the exact noisy path does not reproduce it")
+
+
+def readout_confusion(name: str, qubits) -> list:
+    """Per device qubit in ``qubits``: its readout error as a 2×2 matrix, entry [a, b] = P(read b | the qubit is a)."""
+    import numpy as np
+
+    local, default = {}, np.eye(2)
+    for error in _error_records(name):
+        if error["type"] != "roerror":
+            continue
+        matrix = np.asarray(error["probabilities"], dtype=float)
+        if "gate_qubits" not in error:
+            default = matrix
+        for (qubit,) in error.get("gate_qubits", []):
+            local[qubit] = matrix
+    return [local.get(q, default) for q in qubits]
+
+
+@cache
+def _error_records(name: str) -> list[dict]:
+    """The noise model's errors as plain records (type, operations, gate_qubits, probabilities)."""
+    return noise_model(name).to_dict()["errors"]

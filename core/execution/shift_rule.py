@@ -18,6 +18,24 @@ from core.execution.settings import ExecutionSettings
 SHIFT = math.pi / 2  # RY's generator is Y/2: the two-term shift rule is exact
 
 
+def draw_counts(probs: np.ndarray, shots: int, rng: np.random.Generator) -> np.ndarray:
+    """Counts (M, 2**n) of ``shots`` measurements per row of probabilities (M, 2**n), all rows in one call.
+
+    A multinomial draw of ``shots`` outcomes is the distribution of ``shots``
+    independent terminal measurements of that state.
+    """
+    probs = np.clip(probs, 0.0, None)
+    return rng.multinomial(shots, probs / probs.sum(axis=1, keepdims=True))
+
+
+def expvals_from_shots(probs: np.ndarray, shots: int | None, signs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """⟨Z⟩ per qubit (M, n) from probabilities (M, 2**n) and Z signs (2**n, n): exact when ``shots`` is None, else sampled."""
+    if shots is None:
+        probs = np.clip(probs, 0.0, None)
+        return probs / probs.sum(axis=1, keepdims=True) @ signs
+    return draw_counts(probs, shots, rng) @ signs / shots
+
+
 class BatchSampler(Protocol):
     def run(self, rows: np.ndarray) -> np.ndarray:
         """⟨Z⟩ per qubit (M, n) for parameter rows (M, n_params)."""
