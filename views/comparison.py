@@ -8,6 +8,7 @@ from core.results import comparison
 from core.results.article import ARTICLE_LABEL, article_results
 from core.results.qpu_estimate import QPUAssumptions, circuits_for_training, estimate, human_duration
 from ui.figures import curves_spec
+from ui.grid_figures import show_grid_studies
 from ui.shared import run_records
 
 st.title("Backend comparison")
@@ -33,9 +34,11 @@ seeds_all = sorted({r["config"]["seed"] for r in done})
 f1, f2 = st.columns(2)
 backbone = f1.selectbox("Backbone", backbones)
 seeds = f2.multiselect("Seeds", seeds_all, default=seeds_all)
-groups = comparison.group(comparison.completed(done, backbone, seeds))
+chosen = comparison.completed(done, backbone, seeds)
+groups = comparison.group(chosen)
 if not groups:
-    st.info("No runs match these filters.")
+    st.info("No runs match these filters." if not any(map(comparison.is_grid, chosen)) else "Only grid runs match these filters.")
+    show_grid_studies(chosen)
     st.stop()
 labels = sorted(groups, key=lambda s: (comparison.family(groups[s][0]) == "classical", s))
 shown = st.multiselect("Series", labels, default=labels)
@@ -126,3 +129,5 @@ if quantum_runs:
     st.markdown(f"All {counts['epochs']} epochs: **{whole['jobs']:,} jobs, {whole['shots']:,} shots, "
                 f"{human_duration(whole['total_s'])}** "
                 f"— the article estimated *{article['qpu_estimate']}*.")
+
+show_grid_studies(chosen)

@@ -8,6 +8,7 @@ from collections import defaultdict
 from core.execution.backends import BACKENDS
 
 METRICS = ("train_acc", "val_acc", "train_loss", "val_loss", "seconds")
+SETTING_NAMES = {"n_qubits": "qubits"}  # a grid axis as the command line and the charts name it
 
 
 def series_label(record: dict) -> str:
@@ -36,11 +37,63 @@ def completed(records: list[dict], backbone: str | None = None, seeds: list[int]
     ]
 
 
+def is_grid(record: dict) -> bool:
+    """A grid study's run (``python -m core experiments --grid``): its cell's settings are in ``record["grid"]``."""
+    return "grid" in record
+
+
 def group(records: list[dict]) -> dict[str, list[dict]]:
+    """Runs by series, seeds together; grid runs are left out (they vary the circuit: :func:`grid_studies`)."""
     groups: dict[str, list[dict]] = defaultdict(list)
     for r in records:
-        groups[series_label(r)].append(r)
+        if not is_grid(r):
+            groups[series_label(r)].append(r)
     return dict(groups)
+
+
+def grid_studies(records: list[dict]) -> dict[str, list[dict]]:
+    """Completed grid runs by study (what stayed fixed, the settings varied), then one row per cell, means over seeds.
+
+    A row: ``row``/``column`` (the first grid setting's value; the others', joined), ``test_acc`` (%), ``train_seconds``
+    (per run, features not counted), ``seconds_per_epoch``, each with ``_sd``, and ``seeds``.
+    """
+    cells: dict[str, dict[tuple, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    for r in records:
+        if is_grid(r) and r["status"] == "completed":
+            names = " × ".join(SETTING_NAMES.get(n, n) for n in r["grid"])
+            study = f"{series_label(r)}, {r['config']['epochs']} epochs: {names}"
+            cells[study][tuple(r["grid"].items())].append(r)
+    return {study: [_grid_row(dict(cell), runs) for cell, runs in by_cell.items()] for study, by_cell in cells.items()}
+
+
+def _grid_row(cell: dict, runs: list[dict]) -> dict:
+    names = list(cell)
+    row = {"cell": cell, "row_name": SETTING_NAMES.get(names[0], names[0]), "row": cell[names[0]],
+           "column_name": ", ".join(SETTING_NAMES.get(n, n) for n in names[1:]),
+           "column": cell[names[1]] if len(names) == 2 else ", ".join(str(cell[n]) for n in names[1:]),
+           "seeds": len(runs)}
+    for key, values in (
+        ("test_acc", [r["test"]["accuracy"] * 100 for r in runs]),
+        ("train_seconds", [r["totals"]["seconds"] - r["totals"].get("feature_seconds", 0.0) for r in runs]),
+        ("seconds_per_epoch", [statistics.fmean(e["seconds"] for e in r["epochs"]) for r in runs]),
+    ):
+        row[key], row[f"{key}_sd"] = _mean_spread(values)
+    return row
+
+
+def grid_finding(rows: list[dict]) -> str:
+    """What a grid study shows, in a sentence from its numbers: the accuracy's range and the training time's."""
+    def where(r: dict) -> str:
+        return ", ".join(f"{SETTING_NAMES.get(n, n)} {v}" for n, v in r["cell"].items())
+
+    best, worst = max(rows, key=lambda r: r["test_acc"]), min(rows, key=lambda r: r["test_acc"])
+    fast, slow = min(rows, key=lambda r: r["train_seconds"]), max(rows, key=lambda r: r["train_seconds"])
+    spread = max(r["test_acc_sd"] for r in rows)
+    return (f"Over {len(rows)} cells, mean test accuracy runs from {worst['test_acc']:.1f} % ({where(worst)}) to "
+            f"{best['test_acc']:.1f} % ({where(best)}), a range of {best['test_acc'] - worst['test_acc']:.1f} points "
+            f"(within one cell, the seeds' standard deviation reaches {spread:.1f} points), while training takes "
+            f"from {fast['train_seconds']:.0f} s ({where(fast)}) to {slow['train_seconds']:.0f} s ({where(slow)}) per run, "
+            f"{slow['train_seconds'] / max(fast['train_seconds'], 1e-9):.1f} times as long.")
 
 
 def _mean_spread(values: list[float]) -> tuple[float, float]:

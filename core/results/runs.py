@@ -6,8 +6,10 @@ import os
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
+
+import torch
 
 from core.data.dataset import CLASSES, dataset_hash
 from core.execution.executor import ExecutionCount
@@ -15,8 +17,8 @@ from core.learning.backbones import get_info
 from core.learning.checkpoints import save_checkpoint
 from core.learning.config import TrainConfig
 from core.learning.evaluate import evaluate_head
-from core.learning.features import load_split_features
-from core.learning.heads import count_parameters
+from core.learning.features import SplitFeatures, load_split_features
+from core.learning.heads import build_head, count_parameters
 from core.learning.train import Cancelled, Progress, build_model, fit, single_threaded
 from core.paths import checkpoints_dir as default_checkpoints_dir
 from core.paths import runs_dir as default_runs_dir
@@ -30,15 +32,29 @@ def run_training(
     runs_dir: str | os.PathLike | None = None,
     checkpoints_dir: str | os.PathLike | None = None,
     run_id: str | None = None,
+    extra: dict | None = None,
 ) -> dict:
-    """Run one training; return its run record (also written to ``runs_dir``, default ``$QTL_RUNS_DIR``)."""
+    """Run one training; return its run record (also written to ``runs_dir``, default ``$QTL_RUNS_DIR``).
+
+    ``extra`` adds fields to the record (a grid sweep's cell).
+    """
     cfg = config.resolved()
     runs_dir = Path(runs_dir or default_runs_dir())
     checkpoints_dir = Path(checkpoints_dir or default_checkpoints_dir())
-    record = _new_record(cfg, run_id)
+    record = new_record(cfg, run_id, extra)
     write_record(record, runs_dir)
+    on_progress = on_progress or (lambda p: None)
     try:
-        return _run(cfg, record, on_progress or (lambda p: None), should_stop or (lambda: False), runs_dir, checkpoints_dir)
+        started = time.perf_counter()
+        splits = load_features(cfg, on_progress)
+        describe_dataset(record, cfg, splits, time.perf_counter() - started)
+
+        def on_epoch(metrics: dict) -> None:
+            add_epoch(record, metrics, time.perf_counter() - started)
+            write_record(record, runs_dir)
+
+        trained = train_on_features(cfg, splits, on_epoch, on_progress, should_stop or (lambda: False))
+        finish_record(record, cfg, splits, trained, runs_dir, checkpoints_dir)
     except Cancelled:
         record.update(status="cancelled", finished=now())
         write_record(record, runs_dir)
@@ -47,6 +63,9 @@ def run_training(
         record.update(status="failed", finished=now(), error=f"{type(exc).__name__}: {exc}")
         write_record(record, runs_dir)
         raise
+    steps = -(-len(splits["train"].labels) // cfg.batch_size)
+    on_progress(Progress("done", cfg.epochs, cfg.epochs, steps, steps, record["epochs"]))
+    return record
 
 
 def run_label(cfg: TrainConfig) -> str:
@@ -57,13 +76,14 @@ def run_label(cfg: TrainConfig) -> str:
     return "-".join(filter(None, [cfg.backbone, cfg.backend, shots, cfg.noise]))
 
 
-def _new_record(cfg: TrainConfig, run_id: str | None) -> dict:
+def new_record(cfg: TrainConfig, run_id: str | None = None, extra: dict | None = None) -> dict:
+    """A "running" record for the resolved ``cfg`` (not yet written); ``extra`` adds fields."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     run_id = run_id or f"{stamp}-{run_label(cfg)}-s{cfg.seed}-{uuid.uuid4().hex[:6]}"
     record = {
         "schema": SCHEMA, "run_id": run_id, "status": "running", "created": now(), "pid": os.getpid(),
         "config": asdict(cfg), "dataset": {}, "epochs": [], "versions": library_versions(),
-        "totals": {"seconds": 0.0, "feature_seconds": 0.0, "circuits": 0, "shots": 0},
+        "totals": {"seconds": 0.0, "feature_seconds": 0.0, "circuits": 0, "shots": 0}, **(extra or {}),
     }
     if cfg.noise:
         from core.execution.noise import noise_record
@@ -72,34 +92,85 @@ def _new_record(cfg: TrainConfig, run_id: str | None) -> dict:
     return record
 
 
-def _run(cfg: TrainConfig, record: dict, on_progress, should_stop, runs_dir: Path, checkpoints_dir: Path) -> dict:
-    started = time.perf_counter()
+def load_features(cfg: TrainConfig, on_progress: Callable[[Progress], None] = lambda p: None) -> dict[str, SplitFeatures]:
+    """The backbone's features of every split (from the cache where present): what a training runs on."""
     on_progress(Progress("features"))
+
     def features_done(done: int, total: int) -> None:
         on_progress(Progress("features", step=done, steps=total))
 
-    splits = {name: load_split_features(cfg.data_dir, cfg.backbone, name, features_done) for name in ("train", "val", "test")}
+    return {name: load_split_features(cfg.data_dir, cfg.backbone, name, features_done) for name in ("train", "val", "test")}
+
+
+def describe_dataset(record: dict, cfg: TrainConfig, splits: dict[str, SplitFeatures], feature_seconds: float) -> None:
+    """Fill the record's ``dataset`` block and the seconds its features took."""
     record["dataset"] = {
         "path": cfg.data_dir,
         "hash": dataset_hash(cfg.data_dir),
         "sizes": {name: len(s.labels) for name, s in splits.items()},
         "classes": list(CLASSES),
     }
-    record["totals"]["feature_seconds"] = round(time.perf_counter() - started, 3)
+    record["totals"]["feature_seconds"] = round(feature_seconds, 3)
+    record["totals"]["seconds"] = round(feature_seconds, 3)
+
+
+def add_epoch(record: dict, metrics: dict, seconds: float) -> None:
+    """One finished epoch into the record; ``seconds`` since the run began (features included)."""
+    record["epochs"].append(metrics)
+    record["totals"].update(seconds=round(seconds, 3), circuits=sum(e["circuits"] for e in record["epochs"]),
+                            shots=sum(e["shots"] for e in record["epochs"]))
+
+
+@dataclass
+class Trained:
+    """A finished fit on given features: all its record and checkpoint need (plain data, so it can come back from a worker)."""
+
+    epochs: list[dict]
+    best: dict
+    test: dict  # evaluate_head's answer on the test split
+    state_dict: dict[str, torch.Tensor]  # the best epoch's weights
+    in_features: int
+    trainable_parameters: int
+    executor: str
+    seconds: float  # the fit and the test, not the features
+    circuits: int
+    shots: int
+
+
+def train_on_features(
+    cfg: TrainConfig,
+    splits: dict[str, SplitFeatures],
+    on_epoch: Callable[[dict], None] = lambda metrics: None,
+    on_progress: Callable[[Progress], None] = lambda p: None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> Trained:
+    """Fit a fresh head for the resolved ``cfg`` on ``splits`` and score it on the test split; writes nothing."""
+    started = time.perf_counter()
+    in_features = splits["train"].features.shape[1]
     with single_threaded():
-        head, executor = build_model(cfg, splits["train"].features.shape[1])
-        record["trainable_parameters"] = count_parameters(head)
+        head, executor = build_model(cfg, in_features)
         count = executor.count if executor is not None else ExecutionCount()
-
-        def on_epoch(metrics: dict) -> None:
-            record["epochs"].append(metrics)
-            _update_totals(record, count, started)
-            write_record(record, runs_dir)
-
         result = fit(cfg, head, count, splits, on_epoch, on_progress, should_stop)
         test = evaluate_head(head, splits["test"])
-    _update_totals(record, count, started)
-    record["best"] = {"epoch": result.best_epoch, "val_acc": result.best_val_acc, "val_loss": result.best_val_loss}
+    best = {"epoch": result.best_epoch, "val_acc": result.best_val_acc, "val_loss": result.best_val_loss}
+    return Trained(
+        epochs=result.history, best=best, test=test, in_features=in_features,
+        state_dict={k: v.detach().clone() for k, v in head.state_dict().items()},
+        trainable_parameters=count_parameters(head),
+        executor=executor.describe() if executor is not None else f"classical {cfg.head} head",
+        seconds=time.perf_counter() - started, circuits=count.circuits, shots=count.shots,
+    )
+
+
+def finish_record(record: dict, cfg: TrainConfig, splits: dict[str, SplitFeatures], trained: Trained,
+                  runs_dir: Path, checkpoints_dir: Path) -> dict:
+    """Complete the record of a fit: its scores, ``<run_id>.pt`` in ``checkpoints_dir``, the record written atomically."""
+    record["epochs"] = trained.epochs
+    record["trainable_parameters"] = trained.trainable_parameters
+    record["totals"].update(seconds=round(record["totals"]["feature_seconds"] + trained.seconds, 3),
+                            circuits=trained.circuits, shots=trained.shots)
+    record["best"] = trained.best
+    test = trained.test
     record["test"] = {
         "accuracy": test["accuracy"], "top1_error": test["top1_error"], "loss": test["loss"],
         "confusion": test["confusion"], "n": len(splits["test"].labels),
@@ -108,18 +179,14 @@ def _run(cfg: TrainConfig, record: dict, on_progress, should_stop, runs_dir: Pat
                           for p, guess, truth in zip(splits["test"].paths, test["predictions"], splits["test"].labels.tolist())
                           if guess != truth],
     }
-    record["executor"] = executor.describe() if executor is not None else f"classical {cfg.head} head"
+    record["executor"] = trained.executor
+    head = build_head(cfg.head, trained.in_features, cfg.spec, None, len(CLASSES), cfg.q_delta)
+    head.load_state_dict(trained.state_dict)
     checkpoint = checkpoints_dir / f"{record['run_id']}.pt"
-    save_checkpoint(checkpoint, head, _checkpoint_meta(cfg, record, splits["train"].features.shape[1]))
+    save_checkpoint(checkpoint, head, _checkpoint_meta(cfg, record, trained.in_features))
     record.update(status="completed", finished=now(), checkpoint=checkpoint.name)
     write_record(record, runs_dir)
-    steps = -(-len(splits["train"].labels) // cfg.batch_size)
-    on_progress(Progress("done", cfg.epochs, cfg.epochs, steps, steps, record["epochs"]))
     return record
-
-
-def _update_totals(record: dict, count: ExecutionCount, started: float) -> None:
-    record["totals"].update(seconds=round(time.perf_counter() - started, 3), circuits=count.circuits, shots=count.shots)
 
 
 def _checkpoint_meta(cfg: TrainConfig, record: dict, in_features: int) -> dict:
