@@ -78,3 +78,18 @@ def parameter_rows(angles, weights, spec: CircuitSpec):
     if a.shape[1] != spec.n_qubits:
         raise ValueError(f"angles need {spec.n_qubits} columns, got {a.shape[1]}")
     return np.concatenate([a, np.broadcast_to(w.reshape(1, -1), (len(a), w.size))], axis=1)
+
+
+def checked_array(name: str, value, shape: tuple[int, ...], spec: CircuitSpec, batched: bool = False):
+    """``value`` as a finite float array of ``shape`` (or (batch, *shape) when ``batched``), else a ValueError saying why."""
+    import numpy as np
+
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be numbers, got {value!r:.80}") from exc
+    if array.shape != shape and not (batched and array.ndim == len(shape) + 1 and array.shape[1:] == shape):
+        raise ValueError(f"{name} must have shape {shape} for {spec.n_qubits} qubits and depth {spec.depth}, got {array.shape}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} must be finite numbers (no NaN or infinity), got {array.tolist()}")
+    return array

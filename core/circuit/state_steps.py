@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from core.circuit.definition import CircuitSpec, symbolic_ops
+from core.circuit.definition import CircuitSpec, checked_array, symbolic_ops
 
 HADAMARD = np.array([[1, 1], [1, -1]], dtype=complex) / np.sqrt(2)
 ZERO_AMPLITUDE = 1e-9  # below this an amplitude's phase is meaningless: it is reported as 0
@@ -88,18 +88,8 @@ def _check_spec(spec: Any) -> None:
 def check_values(spec: CircuitSpec, angles: Any, weights: Any) -> np.ndarray:
     """The flat gate angles [angles (n), weights (depth*n)] as floats, else a ValueError saying what is wrong."""
     _check_spec(spec)
-    checked = []
-    for name, value, shape in (("angles", angles, (spec.n_qubits,)), ("weights", weights, spec.weight_shape)):
-        try:
-            array = np.asarray(value, dtype=float)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{name} must be numbers, got {value!r:.80}") from exc
-        if array.shape != shape:
-            raise ValueError(f"{name} must have shape {shape} for {spec.n_qubits} qubits and depth {spec.depth}, "
-                             f"got {array.shape}")
-        if not np.isfinite(array).all():
-            raise ValueError(f"{name} must be finite numbers (no NaN or infinity), got {array.tolist()}")
-        checked.append(array.reshape(-1))
+    checked = [checked_array(name, value, shape, spec).reshape(-1)
+               for name, value, shape in (("angles", angles, (spec.n_qubits,)), ("weights", weights, spec.weight_shape))]
     return np.concatenate(checked)
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from core.circuit.definition import CircuitSpec
+from core.circuit.definition import CircuitSpec, checked_array
 from core.execution.devices import make_device
 from core.execution.settings import MAX_SHOTS, ExecutionSettings
 
@@ -19,20 +19,8 @@ def check_parameters(spec: CircuitSpec, angles: Any, weights: Any) -> tuple[np.n
     """``angles`` (n,) or (batch, n) and ``weights`` (depth, n) as finite float arrays, else a ValueError saying what is wrong."""
     if not isinstance(spec, CircuitSpec):
         raise ValueError(f"spec must be a CircuitSpec, got {type(spec).__name__}")
-    checked = []
-    for name, value, shape in (("angles", angles, (spec.n_qubits,)), ("weights", weights, spec.weight_shape)):
-        try:
-            array = np.asarray(value, dtype=float)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{name} must be numbers, got {value!r:.80}") from exc
-        batched = name == "angles" and array.ndim == 2 and array.shape[1:] == shape  # (batch, n): broadcast
-        if array.shape != shape and not batched:
-            raise ValueError(f"{name} must have shape {shape} for {spec.n_qubits} qubits and depth {spec.depth}, "
-                             f"got {array.shape}")
-        if not np.isfinite(array).all():
-            raise ValueError(f"{name} must be finite numbers (no NaN or infinity), got {array.tolist()}")
-        checked.append(array)
-    return checked[0], checked[1]
+    return (checked_array("angles", angles, (spec.n_qubits,), spec, batched=True),  # (batch, n): broadcast
+            checked_array("weights", weights, spec.weight_shape, spec))
 
 
 def _qnode(spec: CircuitSpec, settings: ExecutionSettings, measurement):

@@ -45,3 +45,16 @@ def _open_page(page: str):
         # After a first run, so that st.navigation's custom url_paths are known (and app.py's sidebar runs).
         at.switch_page(f"views/{page}.py").run()
     return at
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium through Playwright, one per test module."""
+    from playwright.sync_api import sync_playwright
+
+    from tools.browser import launch_chromium
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()

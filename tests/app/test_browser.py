@@ -26,7 +26,6 @@ from tools.browser import (
     face_verdict,
     faces_in,
     group_photo,
-    launch_chromium,
     open_page,
     settle,
     streamlit_server,
@@ -47,16 +46,6 @@ def server(face_mask_410, tmp_path_factory):
     env = {"QTL_DATA": str(face_mask_410), "QTL_JOBS_DIR": str(jobs), "QTL_MAINTAINER_PASSWORD": ""}
     with streamlit_server(env) as (url, process):
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 def test_every_page_and_a_prediction_in_chromium(server, browser, face_mask_410, tmp_path):

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from core.lessons.challenges import challenge_by_id
-from tools.browser import CHROMIUM, ROOT, launch_chromium, streamlit_server, wait_until_idle
+from tools.browser import CHROMIUM, ROOT, streamlit_server, wait_until_idle
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).is_file(), reason=f"{CHROMIUM} is missing (apt-get install chromium)")
 
@@ -25,16 +25,6 @@ def server(tmp_path_factory):
            "QTL_JOBS_DIR": str(folder / "jobs"), "QTL_MAINTAINER_PASSWORD": ""}
     with streamlit_server(env) as (url, process):
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 def open_link(page, url: str, path_and_query: str) -> None:

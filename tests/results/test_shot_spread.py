@@ -8,18 +8,6 @@ import torch
 
 from core.paths import PROJECT_ROOT
 
-CHECKPOINT = PROJECT_ROOT / "checkpoints" / "best-efficientnet_lite0-default.qubit-analytic.pt"
-
-
-@pytest.fixture(scope="module")
-def head():
-    from core.execution.factory import make_executor
-    from core.execution.settings import ExecutionSettings
-    from core.learning.checkpoints import load_checkpoint
-
-    checkpoint = load_checkpoint(CHECKPOINT)
-    return checkpoint.build_head(make_executor(checkpoint.spec, ExecutionSettings("default.qubit", None)))
-
 
 @pytest.fixture(scope="module")
 def test_angles(head, face_mask_410, lite0):
