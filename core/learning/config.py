@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from core.circuit.definition import CircuitSpec
 from core.execution.backends import get_backend, training_backends
 from core.execution.settings import ExecutionSettings
-from core.learning.backbones import get_info
+from core.learning.backbones import get_info, resolve_device
 from core.learning.heads import HEAD_KINDS, Q_DELTA
 from core.paths import data_dir
 
@@ -36,6 +36,7 @@ class TrainConfig:
     data_dir: str | None = None
     noise: str | None = None
     head: str = "quantum"  # or a classical reference: "linear", "mlp"
+    device: str = "auto"  # where the backbone runs: "cpu", "cuda", or "auto" (a CUDA GPU where torch sees one)
 
     @classmethod
     def from_dict(cls, settings: dict) -> TrainConfig:
@@ -73,6 +74,8 @@ class TrainConfig:
         _ = cfg.spec
         if cfg.head not in HEAD_KINDS:
             raise ValueError(f"unknown head {cfg.head!r}; choose one of {', '.join(HEAD_KINDS)}")
+        if cfg.device != "auto":  # "auto" is settled where the backbone loads (a sweep's worker may have a GPU)
+            resolve_device(cfg.device)  # an unknown name, or "cuda" without a GPU, fails here: in the request
         return cfg
 
 

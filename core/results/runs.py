@@ -12,14 +12,14 @@ from pathlib import Path
 import torch
 
 from core.data.dataset import CLASSES, dataset_hash
-from core.execution.executor import ExecutionCount
+from core.execution.executor import CircuitExecutor, ExecutionCount
 from core.learning.backbones import get_info
 from core.learning.checkpoints import save_checkpoint
 from core.learning.config import TrainConfig
 from core.learning.evaluate import evaluate_head
 from core.learning.features import SplitFeatures, load_split_features
 from core.learning.heads import build_head, count_parameters
-from core.learning.train import Cancelled, Progress, build_model, fit, single_threaded
+from core.learning.train import Cancelled, Progress, build_model, executor_in_background, fit, single_threaded
 from core.paths import checkpoints_dir as default_checkpoints_dir
 from core.paths import runs_dir as default_runs_dir
 from core.results.records import SCHEMA, library_versions, now, write_record
@@ -46,6 +46,7 @@ def run_training(
     on_progress = on_progress or (lambda p: None)
     try:
         started = time.perf_counter()
+        executor = executor_in_background(cfg)
         splits = load_features(cfg, on_progress)
         describe_dataset(record, cfg, splits, time.perf_counter() - started)
 
@@ -53,7 +54,8 @@ def run_training(
             add_epoch(record, metrics, time.perf_counter() - started)
             write_record(record, runs_dir)
 
-        trained = train_on_features(cfg, splits, on_epoch, on_progress, should_stop or (lambda: False))
+        trained = train_on_features(cfg, splits, on_epoch, on_progress, should_stop or (lambda: False),
+                                    executor.result() if executor else None)
         finish_record(record, cfg, splits, trained, runs_dir, checkpoints_dir)
     except Cancelled:
         record.update(status="cancelled", finished=now())
@@ -99,7 +101,8 @@ def load_features(cfg: TrainConfig, on_progress: Callable[[Progress], None] = la
     def features_done(done: int, total: int) -> None:
         on_progress(Progress("features", step=done, steps=total))
 
-    return {name: load_split_features(cfg.data_dir, cfg.backbone, name, features_done) for name in ("train", "val", "test")}
+    return {name: load_split_features(cfg.data_dir, cfg.backbone, name, features_done, device=cfg.device)
+            for name in ("train", "val", "test")}
 
 
 def describe_dataset(record: dict, cfg: TrainConfig, splits: dict[str, SplitFeatures], feature_seconds: float) -> None:
@@ -143,12 +146,16 @@ def train_on_features(
     on_epoch: Callable[[dict], None] = lambda metrics: None,
     on_progress: Callable[[Progress], None] = lambda p: None,
     should_stop: Callable[[], bool] = lambda: False,
+    executor: CircuitExecutor | None = None,
 ) -> Trained:
-    """Fit a fresh head for the resolved ``cfg`` on ``splits`` and score it on the test split; writes nothing."""
+    """Fit a fresh head for the resolved ``cfg`` on ``splits`` and score it on the test split; writes nothing.
+
+    ``executor``: the quantum head's, built already (:func:`core.learning.train.executor_in_background`).
+    """
     started = time.perf_counter()
     in_features = splits["train"].features.shape[1]
     with single_threaded():
-        head, executor = build_model(cfg, in_features)
+        head, executor = build_model(cfg, in_features, executor)
         count = executor.count if executor is not None else ExecutionCount()
         result = fit(cfg, head, count, splits, on_epoch, on_progress, should_stop)
         test = evaluate_head(head, splits["test"])
