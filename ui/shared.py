@@ -8,6 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from core.learning.checkpoint_listing import folder_stamp
 from core.paths import RESNET18_WEIGHTS_ENV, checkpoints_dir, runs_dir
 
 # The library's heavy modules are imported inside the functions that use them: the first page must show before they load.
@@ -15,23 +16,17 @@ from core.paths import RESNET18_WEIGHTS_ENV, checkpoints_dir, runs_dir
 MODEL_KEY = "model_path"
 
 
-def _stamp(directory: Path, pattern: str) -> tuple:
-    """Changes whenever a file in ``directory`` is added, removed or rewritten: the cache key."""
-    return tuple(sorted((p.name, p.stat().st_mtime_ns) for p in directory.glob(pattern))) if directory.is_dir() else ()
-
-
 @st.cache_data(show_spinner=False)
 def _checkpoints(directory: str, stamp: tuple):
-    from core.learning.checkpoints import list_checkpoints
+    from core.learning.checkpoint_listing import listed_checkpoints
 
-    listing = list_checkpoints(directory)
-    return [(str(c.path), c.label, c.meta) for c in listing.checkpoints], listing.problems
+    return listed_checkpoints(directory)
 
 
 def checkpoint_options() -> tuple[list[tuple[str, str, dict]], list[str]]:
     """(path, label, meta) of every loadable checkpoint, best first, and the skipped files' messages."""
     directory = checkpoints_dir()
-    return _checkpoints(str(directory), _stamp(directory, "*.pt"))
+    return _checkpoints(str(directory), folder_stamp(directory, "*.pt"))
 
 
 @st.cache_data(show_spinner=False)
@@ -44,7 +39,7 @@ def _runs(directory: str, stamp: tuple):
 
 def run_records() -> tuple[list[dict], list[str]]:
     directory = runs_dir()
-    return _runs(str(directory), _stamp(directory, "*.json"))
+    return _runs(str(directory), folder_stamp(directory, "*.json"))
 
 
 @st.cache_resource(show_spinner="Loading the backbone …")
@@ -118,14 +113,15 @@ def load_predictor(path: str):
 
 @st.cache_resource(show_spinner=False)
 def warm_up_in_background() -> threading.Thread:
-    """Import the circuit libraries once per process, after the first page, while the visitor reads it.
+    """Import torch and the circuit libraries once per process, after the first page, while the visitor reads it.
 
     A page that needs them meanwhile waits for the same import (Python's import lock), never a second one.
     """
 
-    def work() -> None:
+    def work() -> None:  # the first page needs none of these
         import pennylane  # noqa: F401
         import plotly.graph_objects  # noqa: F401
+        import torch  # noqa: F401
 
     thread = threading.Thread(target=work, name="qtl-warm-up", daemon=True)
     thread.start()

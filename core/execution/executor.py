@@ -45,6 +45,9 @@ class CircuitExecutor:
         """⟨Z⟩ of every qubit, (B, n), differentiable in angles and weights."""
         raise NotImplementedError
 
+    def warm_up(self) -> None:
+        """Do the one-off work of a first call (a compilation) now, without counting circuits; most have none."""
+
     def describe(self) -> str:
         shots = "analytic" if self.shots is None else f"{self.shots} shots"
         return f"{self.backend.name} ({shots}, {type(self).__name__})"

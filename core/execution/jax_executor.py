@@ -53,6 +53,12 @@ class JaxDefaultQubitExecutor(NumpyVJPExecutor):
 
         self._fn = forward_and_vjp
 
+    def warm_up(self) -> None:
+        """Trace and compile the one shape every call uses (the longest part of a short training's first epoch)."""
+        n, depth = self.spec.n_qubits, self.spec.depth
+        zeros = np.zeros((self.CHUNK, n))
+        self._fn(zeros, np.zeros((depth, n)), zeros)
+
     def _chunks(self, a: np.ndarray):
         pad = (-len(a)) % self.CHUNK
         padded = np.concatenate([a, np.zeros((pad, a.shape[1]))]) if pad else a

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -59,11 +60,33 @@ def single_threaded():
         torch.set_num_threads(threads)
 
 
-def build_model(cfg: TrainConfig, in_features: int) -> tuple[nn.Module, CircuitExecutor | None]:
-    """A freshly initialised head (seeded by ``cfg.seed``) and, for the quantum head, its executor."""
+def build_model(cfg: TrainConfig, in_features: int,
+                executor: CircuitExecutor | None = None) -> tuple[nn.Module, CircuitExecutor | None]:
+    """A freshly initialised head (seeded by ``cfg.seed``) and, for the quantum head, its executor (``executor`` if given)."""
     torch.manual_seed(cfg.seed)
-    executor = make_executor(cfg.spec, cfg.execution) if cfg.head == "quantum" else None
+    if cfg.head == "quantum" and executor is None:
+        executor = make_executor(cfg.spec, cfg.execution)
     return build_head(cfg.head, in_features, cfg.spec, executor, len(CLASSES), cfg.q_delta), executor
+
+
+def executor_in_background(cfg: TrainConfig) -> Future[CircuitExecutor] | None:
+    """The quantum head's executor, built and warmed up (imports, compilation) in a thread while the features load.
+
+    A cold training spends seconds on each, one core at a time; the features keep both cores busy only once
+    the backbone has loaded. None for a classical head.
+    """
+    if cfg.head != "quantum":
+        return None
+
+    def build() -> CircuitExecutor:
+        executor = make_executor(cfg.spec, cfg.execution)
+        executor.warm_up()
+        return executor
+
+    pool = ThreadPoolExecutor(1, thread_name_prefix="qtl-executor")
+    future = pool.submit(build)
+    pool.shutdown(wait=False)  # its thread ends with its one job
+    return future
 
 
 @dataclass

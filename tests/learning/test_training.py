@@ -114,3 +114,20 @@ def test_integration_thirty_epochs_on_the_real_images(face_mask_410, tmp_path):
     assert record["best"]["val_acc"] >= 0.9
     assert record["test"]["accuracy"] >= 0.9
     assert len(record["epochs"]) == 30 and record["totals"]["circuits"] == 30 * 290 + 120
+
+
+def test_an_executor_warmed_in_the_background_trains_the_same(face_mask_410):
+    from core.learning.config import TrainConfig
+    from core.learning.train import executor_in_background
+    from core.results.runs import load_features, train_on_features
+
+    cfg = TrainConfig(epochs=2, seed=5, data_dir=str(face_mask_410)).resolved()
+    future = executor_in_background(cfg)
+    splits = load_features(cfg)
+    warmed = future.result(timeout=300)
+    assert warmed.count.circuits == 0, "warming up counts no circuits"
+    inline, background = train_on_features(cfg, splits), train_on_features(cfg, splits, executor=warmed)
+    assert background.epochs[-1]["circuits"] == inline.epochs[-1]["circuits"] > 0
+    for key in ("train_loss", "val_loss", "val_acc"):
+        assert [e[key] for e in background.epochs] == [e[key] for e in inline.epochs]
+    assert executor_in_background(TrainConfig(head="mlp").resolved()) is None
