@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -29,3 +33,18 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+@contextmanager
+def locked_file(lock: Path, threads: threading.Lock) -> Iterator[None]:
+    """Held by one thread of this process (``threads``) and one process on the machine (an exclusive flock on ``lock``).
+
+    The kernel frees the flock however a process ends, so a crash never leaves it held.
+    """
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with threads, open(lock, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -16,7 +16,6 @@ device never uses the account's day. A damaged ledger spends nothing.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import threading
@@ -26,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from core.files import atomic_write_bytes
+from core.files import atomic_write_bytes, locked_file
 from core.ibm.connection import IBMError
 from core.paths import IBM_JOBS_PER_DAY_ENV as JOBS_PER_DAY_ENV
 from core.paths import IBM_MAX_SHOTS_ENV as MAX_SHOTS_ENV
@@ -103,15 +102,9 @@ def ledger_path() -> Path:
 
 @contextmanager
 def _ledger_lock() -> Iterator[None]:
-    """This process's threads, and every process sharing the folder (an exclusive flock the kernel frees at exit)."""
-    folder = ibm_cache_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    with _LOCK, open(folder / "budget-ledger.lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    """This process's threads, and every process sharing the folder."""
+    with locked_file(ibm_cache_dir() / "budget-ledger.lock", _LOCK):
+        yield
 
 
 def _valid_entry(entry: object) -> bool:

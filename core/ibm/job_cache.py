@@ -6,7 +6,6 @@ so a rerun finds its record and never resubmits. The record never holds the toke
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import threading
@@ -16,7 +15,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from core.files import atomic_write_bytes
+from core.files import atomic_write_bytes, locked_file
 from core.ibm.connection import IBMError
 from core.paths import ibm_cache_dir
 
@@ -32,14 +31,8 @@ def submission_lock() -> Iterator[None]:
     A thread lock for this process's sessions and an exclusive flock for other processes (a second server,
     the CLI) sharing the cache folder; the kernel frees the flock however a process ends.
     """
-    folder = ibm_cache_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    with _LOCK, open(folder / ".submit.lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with locked_file(ibm_cache_dir() / ".submit.lock", _LOCK):
+        yield
 
 
 @dataclass
