@@ -103,23 +103,6 @@ def plan_experiments(backbone: str = "efficientnet_lite0", seeds: tuple[int, ...
     return [PlannedRun(run_id(c), c.resolved()) for c in configs]
 
 
-def run_all(
-    backbone: str = "efficientnet_lite0",
-    seeds: tuple[int, ...] = SEEDS,
-    epochs: int = 30,
-    only: str | None = None,
-    data_dir: str | None = None,
-    runs_dir: Path | None = None,
-    checkpoints_dir: Path | None = None,
-    on_run: OnRun = lambda i, n, rid, record: None,
-    progress: ProgressFactory = lambda: (lambda p: None),
-    ray: RayOptions | None = None,
-) -> list[dict]:
-    """Run every experiment × seed not yet completed; keep the best model of each experiment (see :func:`run_plan`)."""
-    plan = plan_experiments(backbone, seeds, epochs, only, data_dir)
-    return run_plan(plan, runs_dir, checkpoints_dir, on_run, progress, ray)
-
-
 def run_plan(
     plan: list[PlannedRun],
     runs_dir: Path | None = None,

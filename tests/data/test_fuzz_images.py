@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import random
 import struct
-import time
 import zlib
 
 import numpy as np
@@ -75,7 +74,6 @@ def assert_predicts(predictor: Predictor, data: bytes) -> None:
 
 
 def test_short_fuzz_run_has_no_unhandled_exception(predictor, seed_images):
-    started = time.perf_counter()
     report = run_fuzz(predictor, generate_inputs(400, seed=1, seed_images=seed_images))
     print(report.table())
     assert not report.failures, "\n".join(f"{f.kind}: {f.error}" for f in report.failures[:10])
@@ -93,7 +91,6 @@ def test_short_fuzz_run_has_no_unhandled_exception(predictor, seed_images):
         assert stats.predicted == stats.count, f"{kind} is legal and must be predicted: {stats.messages}"
     assert report.kinds["real/jpeg"].predicted > 0 and report.total.predicted > 100
     assert report.peak_rss_mib < PEAK_RSS_LIMIT_MIB, f"peak RSS {report.peak_rss_mib:.0f} MiB"
-    assert time.perf_counter() - started < 120
 
 
 def test_the_generator_is_reproducible_and_covers_every_kind_each_cycle(seed_images):

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from core.learning.checkpoints import load_checkpoint
-from core.results.experiments import EXPERIMENTS, best_checkpoint_name, config_for, run_all, run_id
+from core.results.experiments import EXPERIMENTS, best_checkpoint_name, config_for, plan_experiments, run_id, run_plan
 from core.results.qpu_estimate import QPUAssumptions, circuits_for_training, estimate, human_duration
 from core.results.records import read_record
 
@@ -31,8 +31,8 @@ def test_run_ids_are_deterministic_and_distinct():
 
 def test_sweep_resumes_and_keeps_the_best_seed(face_mask_410, tmp_path):
     runs, checkpoints = tmp_path / "runs", tmp_path / "checkpoints"
-    kwargs = dict(seeds=(0, 1), epochs=2, only="mlp", data_dir=str(face_mask_410), runs_dir=runs, checkpoints_dir=checkpoints)
-    first = run_all(**kwargs)
+    plan = plan_experiments(seeds=(0, 1), epochs=2, only="mlp", data_dir=str(face_mask_410))
+    first = run_plan(plan, runs, checkpoints)
     assert [r["status"] for r in first] == ["completed", "completed"]
     assert sorted(p.name for p in checkpoints.iterdir()) == ["best-efficientnet_lite0-mlp.pt"]
     holders = [r for r in (read_record(p) for p in runs.glob("*.json")) if r.get("checkpoint")]
@@ -42,7 +42,7 @@ def test_sweep_resumes_and_keeps_the_best_seed(face_mask_410, tmp_path):
     kept = checkpoints / best_checkpoint_name(config_for(EXPERIMENTS[-1], "efficientnet_lite0", 0, 2, None))
     assert load_checkpoint(kept).meta["run_id"] == best["run_id"]
     told = []
-    second = run_all(**kwargs, on_run=lambda i, n, rid, record: told.append((rid, record is None)))
+    second = run_plan(plan, runs, checkpoints, on_run=lambda i, n, rid, record: told.append((rid, record is None)))
     assert [rid for rid, _ in told] == [r["run_id"] for r in first]
     assert not any(started for _, started in told), "a finished run is reported as done, never started again"
     assert [r["epochs"] for r in second] == [r["epochs"] for r in first]
