@@ -1,0 +1,56 @@
+"""Every page on a phone-sized screen (390 × 844) in Debian's chromium: it renders, nothing runs off the right edge."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tools.browser import CHROMIUM, ROOT, TITLES, open_page, streamlit_server
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).is_file(), reason=f"{CHROMIUM} is missing (apt-get install chromium)")
+
+# Elements that stick out past the viewport's right edge with no scrolling box around them (a wide table inside
+# a horizontally scrollable box is fine on a phone; one that the page clips or widens is not).
+OVERFLOW = """() => {
+  const width = document.documentElement.clientWidth;
+  const scrollsSideways = el => {
+    for (let a = el.parentElement; a; a = a.parentElement) {
+      const x = getComputedStyle(a).overflowX;
+      if (x === 'auto' || x === 'scroll') return a.getBoundingClientRect().right <= width + 1;
+    }
+    return false;
+  };
+  const out = [];
+  for (const el of document.querySelectorAll('[data-testid="stMain"] *')) {
+    const box = el.getBoundingClientRect();
+    if (box.width > 0 && box.height > 0 && box.right > width + 1 && !scrollsSideways(el))
+      out.push({right: Math.round(box.right), tag: el.tagName, testid: el.dataset.testid || '',
+                text: (el.textContent || '').slice(0, 60)});
+  }
+  return {width, scroll: document.scrollingElement.scrollWidth, outside: out.slice(0, 5)};
+}"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("phone")
+    env = {"QTL_CHECKPOINTS_DIR": str(ROOT / "checkpoints"), "QTL_RUNS_DIR": str(ROOT / "data" / "runs"),
+           "QTL_JOBS_DIR": str(folder / "jobs"), "QTL_MAINTAINER_PASSWORD": ""}
+    with streamlit_server(env) as (url, process):
+        yield url
+
+
+@pytest.mark.parametrize("name", list(TITLES))
+def test_every_page_fits_a_phone(server, browser, name):
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    open_page(page, server, name, timeout_ms=180_000)
+    assert page.get_by_role("heading", level=1).filter(has_text=TITLES[name]).first.is_visible()
+    assert page.locator("[data-testid='stException']").count() == 0
+    fit = page.evaluate(OVERFLOW)
+    assert fit["scroll"] <= fit["width"] + 1 and fit["outside"] == [], fit
+    assert not errors, errors
+    page.screenshot(path=str(ROOT / "tests" / "artifacts" / f"phone-{name}.png"), full_page=False)
+    page.close()
