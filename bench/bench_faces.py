@@ -35,7 +35,7 @@ from core.data.dataset import CLASSES, SPLITS, list_split
 from core.data.images import load_rgb
 from core.faces.boxes import Box, overlap_of_smaller
 from core.faces.crops import FRAMING, TRAINING_FRAMING, Framing, crop_region
-from core.faces.detector import RetinaFaceDetector
+from core.faces.detector import PASSES, THRESHOLD, Pass, RetinaFaceDetector
 from core.learning.checkpoints import best_quantum_checkpoint, load_checkpoint
 from core.learning.predict import Predictor
 from core.paths import PROJECT_ROOT, SHARED_DATA_DIR
@@ -141,10 +141,10 @@ def close_ups(predictor: Predictor, data_dir: Path) -> dict:
             "accuracy_largest_face": right_faces / max(found, 1), "accuracy_whole_image": right_whole / n}
 
 
-def speed(checkpoint_path: Path, pool: dict[int, list[Path]], threads: int, runs: int) -> dict:
+def speed(checkpoint_path: Path, pool: dict[int, list[Path]], threads: int, runs: int, detector: dict | None = None) -> dict:
     """Median seconds to detect and to classify the 4 faces of one 1280×720 scene, warm."""
     torch.set_num_threads(threads)
-    predictor = Predictor(load_checkpoint(checkpoint_path), detector=RetinaFaceDetector(threads=threads))
+    predictor = Predictor(load_checkpoint(checkpoint_path), detector=RetinaFaceDetector(threads=threads, **(detector or {})))
     scene = make_scene(random.Random(7), pool, 4, (1280, 720), "coffee")
     for _ in range(3):
         predictor.predict_faces(scene.image)
@@ -203,6 +203,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pool-size", type=int, default=400, help="pictures per class drawn from the pool, then screened")
     parser.add_argument("--calibrate", action="store_true", help="only measure the training images' framing")
     parser.add_argument("--framing", default=None, help="WIDTH,HEIGHT,SHIFT_Y: classify another crop than FRAMING")
+    parser.add_argument("--passes", type=passes, default=PASSES,
+                        help="the detector's passes, SCALE[:BELOW][:m|:b] comma-separated (m: mirrored, b: both ways, "
+                        "scores averaged); default 0.5,1.5:250")
+    parser.add_argument("--threshold", type=float, default=THRESHOLD, help="the detector's score threshold")
     parser.add_argument("--out", default=str(PROJECT_ROOT / "bench" / "out" / "faces.json"))
     args = parser.parse_args(argv)
     data_dir = Path(args.data)
@@ -218,20 +222,32 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def passes(text: str) -> tuple[Pass, ...]:
+    """``0.5,1.5:250:b`` → (Pass(0.5), Pass(1.5, below=250, both_ways=True))."""
+    out = []
+    for part in text.split(","):
+        scale, *rest = part.split(":")
+        below = [float(r) for r in rest if r not in ("m", "b")]
+        out.append(Pass(float(scale), below[0] if below else float("inf"), mirror="m" in rest, both_ways="b" in rest))
+    return tuple(out)
+
+
 def run(args, data_dir: Path) -> dict:
     checkpoint = Path(args.checkpoint) if args.checkpoint else best_quantum_checkpoint()
     torch.set_num_threads(1)
     framing = Framing(*map(float, args.framing.split(","))) if args.framing else FRAMING
-    predictor = Predictor(load_checkpoint(checkpoint), detector=RetinaFaceDetector(threads=1), framing=framing)
+    settings = {"passes": args.passes, "threshold": args.threshold}
+    predictor = Predictor(load_checkpoint(checkpoint), detector=RetinaFaceDetector(threads=1, **settings), framing=framing)
     pool, left_out = scene_pool(data_dir, predictor.detector, args.pool_size, args.seed)
     print(f"pool: {len(pool[0])} mask + {len(pool[1])} no_mask face pictures; left out: {left_out}")
     started = time.perf_counter()
     scores = evaluate(predictor, args.scenes, args.seed, pool)
     print(f"{args.scenes} scenes in {time.perf_counter() - started:.0f} s")
-    result = {"checkpoint": checkpoint.name, "framing": asdict(framing), "pool": {"mask": len(pool[0]),
-              "no_mask": len(pool[1]), "left_out": left_out}, "scenes": scores,
+    result = {"checkpoint": checkpoint.name, "framing": asdict(framing),
+              "detector": {"passes": [asdict(p) for p in args.passes], "threshold": args.threshold},
+              "pool": {"mask": len(pool[0]), "no_mask": len(pool[1]), "left_out": left_out}, "scenes": scores,
               "no_face_checks": no_face_checks(predictor), "close_ups": close_ups(predictor, data_dir),
-              "speed": [speed(checkpoint, pool, threads, args.speed_runs) for threads in (1, 2)], "goals": GOALS}
+              "speed": [speed(checkpoint, pool, threads, args.speed_runs, settings) for threads in (1, 2)], "goals": GOALS}
     print(table(result))
     return result
 

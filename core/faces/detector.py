@@ -10,7 +10,9 @@ A photo is first brought to ``LONG_SIDE`` pixels on its longer side, so every
 photo costs the same. A coarse pass at half that size finds large faces; a
 fine pass at 1.5 × finds small ones, and only its boxes under ``SMALL`` pixels
 are kept (at 1.5 × a close-up face gets split into partial boxes). The two
-are merged by non-maximum suppression.
+are merged by non-maximum suppression. Other passes (``Pass``: other scales, a
+mirrored look, the fine pass seen both ways) were measured and are not the
+default: docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -27,13 +29,13 @@ from typing import Protocol
 import numpy as np
 from PIL import Image
 
-from core.faces.boxes import Box, non_maximum_suppression
+from core.faces.boxes import Box, iou, non_maximum_suppression
 
 MAX_FACES = 12  # classified per photo, the largest first: a crowd cannot hold up a shared server
 LONG_SIDE = 1280
-COARSE, FINE = 0.5, 1.5
 SMALL = 250  # fine-pass boxes kept only when their longer side is below this (pixels at LONG_SIDE)
 SMALLEST = 24  # faces with a shorter longer side (pixels at LONG_SIDE) have too few pixels to classify: a logo's icon
+FLOOR = 0.3  # a look's boxes scoring below this do not count towards a two-way pass's mean
 THRESHOLD = 0.75  # chosen on the tuning scenes (bench/bench_faces.py): recall against false faces
 WEIGHTS_SHA256 = "b7a7acab55e104dce6f32cdfff929bd83946da5cd869b9e2e9bdffafd1b7e4a5"
 MEAN_BGR = np.array([104.0, 117.0, 123.0], dtype=np.float32)  # the training images' mean, BGR
@@ -44,6 +46,21 @@ CENTRE_VARIANCE, SIZE_VARIANCE = 0.1, 0.2
 
 class DetectorUnavailable(RuntimeError):
     """The detector's weights cannot be loaded on this machine."""
+
+
+@dataclass(frozen=True)
+class Pass:
+    """One run of the network: the photo (at ``LONG_SIDE``) resized by ``scale``, mirrored if ``mirror``,
+    keeping boxes whose longer side (pixels at ``LONG_SIDE``) is below ``below``. With ``both_ways`` the
+    photo is seen plain and mirrored and a box's score is the mean of the two looks (``fuse``)."""
+
+    scale: float
+    below: float = math.inf
+    mirror: bool = False
+    both_ways: bool = False
+
+
+PASSES = (Pass(0.5), Pass(1.5, below=SMALL))
 
 
 @dataclass(frozen=True)
@@ -75,15 +92,15 @@ def retinaface_weights() -> bytes:
 
 
 class RetinaFaceDetector:
-    """RetinaFace at two scales; ``threads`` for onnxruntime (1 on a server where sessions run side by side)."""
+    """RetinaFace at the scales of ``passes``; ``threads`` for onnxruntime (1 on a server where sessions run side by side)."""
 
-    def __init__(self, threshold: float = THRESHOLD, threads: int = 1):
+    def __init__(self, threshold: float = THRESHOLD, threads: int = 1, passes: tuple[Pass, ...] = PASSES):
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = options.inter_op_num_threads = threads
         options.log_severity_level = 3
-        self.threshold = threshold
+        self.threshold, self.passes = threshold, passes
         self.session = onnxruntime.InferenceSession(retinaface_weights(), options, providers=["CPUExecutionProvider"])
         # As many passes at once as there are cores: twenty visitors uploading at once held 3.8 GB with every pass
         # side by side, 2.6 GB with this bound (docs/benchmarks.md: load).
@@ -91,26 +108,51 @@ class RetinaFaceDetector:
 
     def detect(self, photo: Image.Image) -> list[DetectedFace]:
         zoom = LONG_SIDE / max(photo.size)
-        coarse = self._pass(photo, zoom * COARSE)
-        fine = [f for f in self._pass(photo, zoom * FINE) if max(f.box.width, f.box.height) * zoom < SMALL]
-        found = coarse + fine
+        found = [f for p in self.passes for f in self._look(photo, zoom, p) if max(f.box.width, f.box.height) * zoom < p.below]
         kept = [found[i] for i in non_maximum_suppression([f.box for f in found], [f.score for f in found])]
         faces = [DetectedFace(f.box.clipped(*photo.size), f.score) for f in kept]
         return [f for f in faces if min(f.box.width, f.box.height) >= 1 and max(f.box.width, f.box.height) * zoom >= SMALLEST]
 
-    def _pass(self, photo: Image.Image, scale: float) -> list[DetectedFace]:
-        """Faces found in ``photo`` resized by ``scale``, in the photo's own pixels."""
+    def _look(self, photo: Image.Image, zoom: float, step: Pass) -> list[DetectedFace]:
+        if not step.both_ways:
+            return self._pass(photo, zoom * step.scale, step.mirror)
+        views = [self._pass(photo, zoom * step.scale, mirror, floor=FLOOR) for mirror in (False, True)]
+        return [f for f in fuse(*views) if f.score > self.threshold]
+
+    def _pass(self, photo: Image.Image, scale: float, mirror: bool = False, floor: float | None = None) -> list[DetectedFace]:
+        """Faces scoring above ``floor`` (default: the threshold) in ``photo`` resized by ``scale`` (and mirrored)."""
         width, height = max(1, round(photo.width * scale)), max(1, round(photo.height * scale))
         resample = Image.Resampling.BILINEAR if scale >= 1 else Image.Resampling.BOX
-        pixels = network_input(photo.resize((width, height), resample))
+        picture = photo.resize((width, height), resample)
+        pixels = network_input(picture.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if mirror else picture)
         with self._running:
             loc, conf, _ = self.session.run(None, {"input": pixels})
         scores = conf[0, :, 1]
-        keep = scores > self.threshold
-        boxes = decode(loc[0][keep], anchors(width, height)[keep]) / scale
+        keep = scores > (self.threshold if floor is None else floor)
+        boxes = decode(loc[0][keep], anchors(width, height)[keep])
+        if mirror:
+            boxes = np.stack([width - boxes[:, 2], boxes[:, 1], width - boxes[:, 0], boxes[:, 3]], axis=1)
+        boxes /= scale
         faces = [DetectedFace(Box(*b), float(s)) for b, s in zip(boxes.tolist(), scores[keep].tolist(), strict=True)]
         chosen = non_maximum_suppression([f.box for f in faces], [f.score for f in faces], threshold=0.4, containment=1.1)
         return [faces[i] for i in chosen]
+
+
+def fuse(plain: list[DetectedFace], mirrored: list[DetectedFace], overlap: float = 0.5) -> list[DetectedFace]:
+    """The two looks' boxes, each scored by the mean of both looks (0 where the other look has no box over ``overlap`` IoU).
+
+    A face scores alike seen either way; a pattern that looks like a face one way only drops to half.
+    The plain look's box is kept for a pair.
+    """
+    paired, out = set(), []
+    for face in plain:
+        best = max(range(len(mirrored)), key=lambda j: iou(face.box, mirrored[j].box), default=None)
+        if best is not None and best not in paired and iou(face.box, mirrored[best].box) > overlap:
+            paired.add(best)
+            out.append(DetectedFace(face.box, (face.score + mirrored[best].score) / 2))
+        else:
+            out.append(DetectedFace(face.box, face.score / 2))
+    return out + [DetectedFace(f.box, f.score / 2) for j, f in enumerate(mirrored) if j not in paired]
 
 
 def network_input(picture: Image.Image) -> np.ndarray:

@@ -12,7 +12,7 @@ from core.data.dataset import list_split
 from core.faces import detector as detector_module
 from core.faces.boxes import Box, iou, non_maximum_suppression
 from core.faces.crops import TRAINING_FRAMING, Framing, crop_region, face_crop, is_close_up
-from core.faces.detector import MAX_FACES, DetectorUnavailable, RetinaFaceDetector
+from core.faces.detector import MAX_FACES, DetectedFace, DetectorUnavailable, Pass, RetinaFaceDetector, fuse
 from core.learning.checkpoints import best_quantum_checkpoint, load_checkpoint
 from core.learning.predict import Predictor
 from tools.scenes import NO_FACE_CHECKS, make_scene, match, skimage_picture
@@ -74,6 +74,23 @@ def test_a_scene_with_known_faces_gives_each_its_box_and_verdict(predictor, test
     assert [f.box[0] for f in verdict.faces] == sorted(f.box[0] for f in verdict.faces), "numbered left to right"
     labels = [f.prediction.label for f in verdict.faces]
     assert verdict.summary.startswith("3 faces: ") and f"{labels.count('mask')} mask" in verdict.summary
+
+
+def test_a_mirrored_pass_finds_the_same_faces_in_place(test_faces):
+    """A pass on the mirrored photo maps its boxes back: each lies on the face the plain pass finds."""
+    scene = make_scene(random.Random(5), test_faces, 3, (1280, 720), "gradient", heights=(100, 200))
+    plain, mirrored = (RetinaFaceDetector(threads=2, passes=(Pass(1.0, mirror=m),)).detect(scene.image) for m in (False, True))
+    assert len(plain) == len(mirrored) == len(scene.faces)
+    for face in plain:
+        assert max(iou(face.box, other.box) for other in mirrored) > 0.7, face
+
+
+def test_two_looks_average_a_face_and_halve_what_one_look_sees():
+    plain = [DetectedFace(Box(0, 0, 100, 100), 0.9), DetectedFace(Box(300, 0, 340, 40), 0.8)]
+    mirrored = [DetectedFace(Box(4, 2, 102, 100), 0.7), DetectedFace(Box(600, 600, 650, 650), 0.6)]
+    fused = fuse(plain, mirrored)
+    assert [(f.box, round(f.score, 6)) for f in fused] == [(Box(0, 0, 100, 100), 0.8), (Box(300, 0, 340, 40), 0.4),
+                                                           (Box(600, 600, 650, 650), 0.3)]
 
 
 @pytest.mark.parametrize("name", NO_FACE_CHECKS)
