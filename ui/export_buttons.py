@@ -20,7 +20,8 @@ def weights_note(spec: CircuitSpec, weights_from: str | int) -> str:
 
 def export_buttons(spec: CircuitSpec, angles: np.ndarray, weights: np.ndarray, weights_from: str | int) -> None:
     """A download button per export of the circuit; ``weights_from`` is the model's path or the random weights' seed."""
-    with st.expander("Take this circuit home: Python (PennyLane, Qiskit, Cirq) and OpenQASM"):
+    # a popover, not an expander: the browser draws its buttons only when opened (bench/bench_lighthouse.py)
+    with st.popover("Take this circuit home: Python (PennyLane, Qiskit, Cirq) and OpenQASM", icon=":material/download:"):
         st.caption("Runnable programs with this circuit's angles and weights: each prints the exact probability of every "
                    "bitstring (wire 0 leftmost), the numbers above. The OpenQASM files load with `qiskit.qasm2.load` / "
                    "`qiskit.qasm3.load`; OpenQASM 2 also pastes into IBM Quantum Composer.")

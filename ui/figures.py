@@ -2,71 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
-import streamlit as st
 
-from core.circuit.definition import CircuitSpec, symbolic_ops
-
-# matplotlib and Plotly are imported inside the functions that use them: a page draws only the figures it shows.
+# Plotly is imported inside the function that uses it: a page draws only the figures it shows.
 
 # The article plotted Cirq, Qiskit and PennyLane in blue, orange and green.
 FAMILY_COLOURS = {"cirq": "#1f77b4", "qiskit": "#ff7f0e", "pennylane": "#2ca02c", "qsharp": "#9467bd", "classical": "#7f7f7f",
                   "article": "#d62728"}
-
-
-@st.cache_resource(show_spinner=False)
-def circuit_figure(spec: CircuitSpec, angles: tuple | None = None, weights: tuple | None = None):
-    """The circuit the model runs, drawn gate by gate from :func:`core.circuit.symbolic_ops` (a matplotlib figure).
-
-    With ``angles`` and ``weights`` the RY gates show their values, else their parameter names.
-    """
-    from matplotlib.figure import Figure
-
-    n = spec.n_qubits
-    values = None if angles is None else list(angles) + list(weights or [])
-    placed, free = [], [0] * n
-    for name, wires, k in symbolic_ops(spec):
-        span = range(min(wires), max(wires) + 1)
-        column = max(free[w] for w in span)
-        for w in span:
-            free[w] = column + 1
-        placed.append((column, name, wires, k))
-    columns = max(free) if placed else 1
-    fig = Figure(figsize=(max(6.0, 0.62 * columns + 1.2), 0.6 * n + 0.6))
-    ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_xlim(-1.1, columns + 0.2)
-    ax.set_ylim(n - 0.4, -0.6)
-    ax.axis("off")
-    for w in range(n):
-        ax.plot([-0.5, columns], [w, w], color="#444", lw=1, zorder=0)
-        ax.text(-0.65, w, f"q{w}", ha="right", va="center", fontsize=10)
-    for column, name, wires, k in placed:
-        x = column + 0.25
-        if name == "CNOT":
-            control, target = wires
-            ax.plot([x, x], [control, target], color="#222", lw=1.2, zorder=1)
-            ax.add_patch(_circle((x, control), 0.08, filled=True))
-            ax.add_patch(_circle((x, target), 0.2, filled=False))
-            ax.plot([x - 0.2, x + 0.2], [target, target], color="#222", lw=1.2, zorder=3)
-            ax.plot([x, x], [target - 0.2, target + 0.2], color="#222", lw=1.2, zorder=3)
-            continue
-        label = "H" if name == "Hadamard" else _ry_label(k, n, values)
-        colour = "#e8f1fb" if name == "Hadamard" else ("#eaf6ea" if k is not None and k < n else "#fff4e5")
-        ax.text(x, wires[0], label, ha="center", va="center", fontsize=8 if len(label) > 2 else 10, zorder=4,
-                bbox=dict(boxstyle="round,pad=0.3", facecolor=colour, edgecolor="#555"))
-    return fig
-
-
-def _circle(centre, radius: float, filled: bool):
-    from matplotlib.patches import Circle
-
-    return Circle(centre, radius, facecolor="#222" if filled else "white", edgecolor="#222", lw=1.2, zorder=2)
-
-
-def _ry_label(k: int, n: int, values: list | None) -> str:
-    if values is not None:
-        return f"RY\n{float(values[k]):.2f}"
-    return f"RY\nx{k}" if k < n else f"RY\nw{(k - n) // n},{(k - n) % n}"
 
 
 HISTOGRAM_COLOURS = ("#2ca02c", "#1f77b4")  # exact, measured
@@ -122,6 +66,56 @@ def histogram_spec(counts: dict[str, int] | None, probs: np.ndarray, n_qubits: i
     }
 
 
+def histogram_svg(counts: dict[str, int] | None, probs: np.ndarray, n_qubits: int, title: str) -> str:
+    """The same histogram as a plain SVG for ``st.image``: no chart library for the browser to load and run,
+    which keeps the explorer's page light on a phone. Pair it with :func:`histogram_alt`."""
+    from html import escape
+
+    labels, series = histogram_data(counts, probs, n_qubits)
+    left, top, plot_w, plot_h, bottom = 46, 34, 640, 220, 70 if n_qubits > 4 else 52
+    width, height = left + plot_w + 12, top + plot_h + bottom
+    top_value = max(0.05, float(max(v.max() for v in series.values())))
+    y_max = math.ceil(top_value * 10) / 10 if top_value > 0.1 else math.ceil(top_value * 20) / 20
+    group = plot_w / len(labels)
+    bar = group * 0.8 / len(series)
+    y = lambda v: top + plot_h * (1 - v / y_max)  # noqa: E731
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+             f'font-family="sans-serif"><title>{escape(title)}</title>',
+             f'<text x="{left}" y="16" font-size="14" fill="#222">{escape(title)}</text>']
+    for tick in np.linspace(0, y_max, 5):
+        parts.append(f'<line x1="{left}" y1="{y(tick):.1f}" x2="{left + plot_w}" y2="{y(tick):.1f}" stroke="#ddd"/>'
+                     f'<text x="{left - 5}" y="{y(tick) + 4:.1f}" font-size="11" text-anchor="end" fill="#333">{tick:.3g}</text>')
+    for s, (values, colour) in enumerate(zip(series.values(), HISTOGRAM_COLOURS)):
+        for i, v in enumerate(values):
+            x = left + i * group + group * 0.1 + s * bar
+            parts.append(f'<rect x="{x:.1f}" y="{y(v):.1f}" width="{bar:.1f}" height="{top + plot_h - y(v):.1f}" '
+                         f'fill="{colour}"/>')
+    every = max(1, len(labels) // 32)
+    for i in range(0, len(labels), every):
+        x, base = left + (i + 0.5) * group, top + plot_h + 12
+        turn = f' transform="rotate(-90 {x:.1f} {base + 20:.1f})"' if n_qubits > 4 else ""
+        parts.append(f'<text x="{x:.1f}" y="{base + (20 if n_qubits > 4 else 0):.1f}" font-size="10" text-anchor="middle" '
+                     f'fill="#333"{turn}>{labels[i]}</text>')
+    legend_y = height - 10
+    for s, (name, colour) in enumerate(zip(series, HISTOGRAM_COLOURS)):
+        x = left + s * 220
+        parts.append(f'<rect x="{x}" y="{legend_y - 9}" width="10" height="10" fill="{colour}"/>'
+                     f'<text x="{x + 14}" y="{legend_y}" font-size="11" fill="#333">{escape(name)}</text>')
+    parts.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#444"/></svg>')
+    return "".join(parts)
+
+
+def histogram_alt(counts: dict[str, int] | None, probs: np.ndarray, n_qubits: int, shown: int = 4) -> str:
+    """What :func:`histogram_svg` shows, in words: the most likely bitstrings with their probabilities."""
+    labels, series = histogram_data(counts, probs, n_qubits)
+    parts = []
+    for name, values in series.items():
+        top = np.argsort(-values, kind="stable")[:shown]
+        parts.append(f"{name}: " + ", ".join(f"{labels[i]} {values[i]:.3f}" for i in top))
+    return (f"Bar chart of the {len(labels)} bitstrings (qubit 0 first); the most likely, per series — "
+            + "; ".join(parts) + ".")
+
+
 def markdown_table(columns: dict[str, list], digits: int = 4) -> str:
     """A small table as Markdown: it draws at once, where ``st.dataframe`` first fetches its grid's scripts."""
     names = list(columns)
@@ -131,46 +125,29 @@ def markdown_table(columns: dict[str, list], digits: int = 4) -> str:
     return "\n".join(header + [f"| {' | '.join(cell(v) for v in row)} |" for row in rows])
 
 
-def curves_spec(groups: dict[str, list[dict]], series: list[str], metric: str, title: str, axis: str,
-                article_log: list[dict] | None = None, article_name: str = "the article") -> dict:
-    """Per series, the mean over its runs (seeds) of ``metric`` per epoch with a ± one standard deviation band.
-
-    A Vega-Lite spec (lighter for browsers than Plotly); ``article_log`` adds the article's published epochs, dashed.
-    """
+def curve_lines(groups: dict[str, list[dict]], series: list[str], metric: str, article_log: list[dict] | None = None,
+                article_name: str = "the article") -> list:
+    """Per series, the mean over its runs (seeds) of ``metric`` per epoch, with a ± one standard deviation band, as
+    :class:`ui.svg_charts.Line` objects for ``lines_svg``; ``article_log`` adds the article's published epochs, dashed."""
     from core.results.comparison import epoch_curves, family
+    from ui.svg_charts import Line
 
-    rows, order, colours = [], [], []
+    lines, seen = [], []
     for label in series:
         runs = groups[label]
-        name = f"{label} (n={len(runs)})"
-        order.append(name)
-        colours.append(FAMILY_COLOURS[family(runs[0])])
-        for r in epoch_curves(runs):
-            mean, sd = r[metric], r[f"{metric}_sd"]
-            low, high = mean - sd, mean + sd
-            if metric.endswith("_acc"):  # an accuracy band stays within [0, 1]
-                low, high = max(low, 0.0), min(high, 1.0)
-            rows.append({"epoch": r["epoch"], "series": name, "value": mean, "low": low, "high": high, "runs": len(runs)})
+        points = epoch_curves(runs)
+        mean = [r[metric] for r in points]
+        low = [r[metric] - r[f"{metric}_sd"] for r in points]
+        high = [r[metric] + r[f"{metric}_sd"] for r in points]
+        if metric.endswith("_acc"):  # an accuracy band stays within [0, 1]
+            low, high = [max(v, 0.0) for v in low], [min(v, 1.0) for v in high]
+        band = len(runs) > 1
+        colour = FAMILY_COLOURS[family(runs[0])]
+        seen.append(colour)
+        dash = ("", "4 3", "1 3", "8 3")[(seen.count(colour) - 1) % 4]  # series of one family: told apart by the stroke
+        lines.append(Line(f"{label} (n={len(runs)})", colour, [r["epoch"] for r in points], mean,
+                          low if band else None, high if band else None, dash))
     if article_log and metric in ("train_acc", "val_acc", "train_loss", "val_loss"):
-        order.append(article_name)
-        colours.append(FAMILY_COLOURS["article"])
-        rows += [{"epoch": e["epoch"], "series": article_name, "value": e[metric], "runs": 1} for e in article_log]
-    colour = {"field": "series", "type": "nominal", "sort": order, "scale": {"domain": order, "range": colours},
-              "legend": {"orient": "bottom", "direction": "vertical", "title": None, "labelLimit": 400,
-                         "symbolType": "stroke", "symbolOpacity": 1, "symbolStrokeWidth": 2}}
-    y = {"type": "quantitative", "title": axis, "scale": {"zero": False}}
-    tooltip = [{"field": "series"}, {"field": "epoch"}, {"field": "value", "format": ".4f"}]
-    return {
-        "title": title,
-        "height": 300,
-        "autosize": {"type": "fit-x", "contains": "padding"},  # the height is the plot's; the legend comes on top of it
-        "data": {"values": rows},
-        "encoding": {"x": {"field": "epoch", "type": "quantitative", "title": "epoch"}, "color": colour},
-        "layer": [
-            {"transform": [{"filter": "datum.runs > 1"}], "mark": {"type": "area", "opacity": 0.15},
-             "encoding": {"y": {"field": "low", **y}, "y2": {"field": "high"}}},
-            {"mark": {"type": "line", "point": {"size": 18}},
-             "encoding": {"y": {"field": "value", **y}, "tooltip": tooltip,
-                          "strokeDash": {"field": "series", "type": "nominal", "sort": order, "legend": None}}},
-        ],
-    }
+        lines.append(Line(article_name, FAMILY_COLOURS["article"], [e["epoch"] for e in article_log],
+                          [e[metric] for e in article_log], dash="6 4"))
+    return lines

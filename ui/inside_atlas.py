@@ -22,7 +22,12 @@ def _atlas(_predictor: Predictor, model: str, data_dir: str) -> Atlas:
 
 
 def decision_atlas(followed: Followed, predictor: Predictor, data_dir: str) -> None:
-    """The atlas chart; clicking a point follows that test image."""
+    """The atlas chart, once asked for; clicking a point follows that test image."""
+    # behind a toggle: the chart draws some 1,700 shapes, seconds of a phone's main thread (bench/bench_lighthouse.py)
+    if not st.toggle("Draw the decision atlas (every test image)", key="inside-atlas-on"):
+        st.caption("Every test image as a dot in the plane of its input angles, the model's verdict shaded behind, "
+                   "the photo you follow a star; click a dot to follow that image.")
+        return
     try:
         mapped = _atlas(predictor, f"{predictor.checkpoint.path}#{id(predictor)}", data_dir)
     except FileNotFoundError as exc:

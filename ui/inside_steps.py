@@ -8,7 +8,7 @@ import streamlit as st
 from core.circuit.state_steps import StepView, step_views
 from ui.figures import markdown_table
 from ui.inside_input import Followed
-from ui.state_figures import bloch_spheres_svg, circuit_svg, probabilities_spec
+from ui.state_figures import bloch_spheres_svg, circuit_alt, circuit_svg, probabilities_svg
 
 STEP_KEY = "inside-step"
 
@@ -24,20 +24,28 @@ def step_through(followed: Followed) -> None:
     view = views[labels.index(label)]
     st.markdown(f"**{view.step.label}.** {view.step.description}")
     values = list(followed.angles) + list(np.asarray(followed.weights).ravel())
-    st.image(circuit_svg(followed.spec, view.step.end, values), width="stretch")
+    st.image(circuit_svg(followed.spec, view.step.end, values), width="stretch",
+             alt=f"{circuit_alt(followed.spec)} A dashed line marks this step: {view.step.label}.")
     left, right = st.columns([3, 2])
     with left:
         st.markdown("**One Bloch sphere per qubit**")
         with st.container(key="inside-bloch"):
-            st.image(bloch_spheres_svg(view.bloch, view.purities, per_row=4), width="stretch")
+            st.image(bloch_spheres_svg(view.bloch, view.purities, per_row=4), width="stretch", alt=_bloch_alt(view))
         st.caption("The arrow is the qubit's own state: at the top it reads 0 for sure, at the bottom 1. "
                    "An arrow shorter than the radius means the qubit is entangled with the others: alone, it is no longer "
                    "a definite state.")
     with right:
         _entanglement(view, followed.spec.n_qubits)
-    st.vega_lite_chart(probabilities_spec(view.probabilities, view.state, followed.spec.n_qubits,
-                                          f"The {2 ** followed.spec.n_qubits} outcomes' probabilities at this step"),
-                       width="stretch")
+    svg, alt = probabilities_svg(view.probabilities, view.state, followed.spec.n_qubits,
+                                 f"The {2 ** followed.spec.n_qubits} outcomes' probabilities at this step")
+    st.image(svg, width="stretch", alt=alt)  # an SVG, not a chart library: light for a phone (bench/bench_lighthouse.py)
+
+
+def _bloch_alt(view: StepView) -> str:
+    """The Bloch spheres in words: each qubit's Bloch vector and its length."""
+    return "Bloch spheres, one per qubit. " + "; ".join(
+        f"qubit {q}: vector ({', '.join(f'{round(c, 2) + 0.0:+.2f}' for c in b)}), length {float(np.linalg.norm(b)):.2f}"
+        for q, b in enumerate(view.bloch)) + "."
 
 
 def _entanglement(view: StepView, n_qubits: int) -> None:

@@ -12,6 +12,7 @@ from core.learning.explain import angle_attribution, overlay, saliency_map, what
 from core.learning.predict import Predictor
 from ui.figures import markdown_table
 from ui.inside_input import Followed
+from ui.svg_charts import Line, lines_svg
 
 WHAT_IF_POINTS = 61
 
@@ -29,8 +30,9 @@ def why_this_verdict(followed: Followed, predictor: Predictor) -> None:
     model = f"{predictor.checkpoint.path}#{id(predictor)}"
     shown, saliency, attribution = _explanation(predictor, model, followed.image_bytes, tuple(followed.angles))
     left, right, words = st.columns([1, 1, 2])
-    left.image(followed.image, caption="What the model saw", width="stretch")
-    right.image(shown, caption=f"Where the backbone looked for “{saliency.label}” (Grad-CAM)", width="stretch")
+    left.image(followed.image, caption="What the model saw", width="stretch", alt=f"The face the model saw: {followed.name}")
+    right.image(shown, caption=f"Where the backbone looked for “{saliency.label}” (Grad-CAM)", width="stretch",
+                alt=f"The same face with a Grad-CAM heat map over it: red where the backbone looked for “{saliency.label}”")
     words.caption("Red marks the parts of the photo that pushed the verdict most (through the whole model: backbone, "
                "circuit and last layer). On a good model they lie on the mouth and nose, where a mask is or is not.")
     _parameter_shift(attribution, followed.spec.n_qubits)
@@ -65,20 +67,13 @@ def _what_if(followed: Followed, predictor: Predictor) -> None:
     moved = float(probabilities[-1])
     columns[0].metric("P(mask)", f"{moved:.1%}", delta=f"{moved - followed.prediction.probabilities['mask']:+.1%}",
                       help="Against the photo's own angle.")
-    rows = [{"angle": float(a), "P(mask)": float(p)} for a, p in zip(sweep, probabilities[:-1])]
-    columns[1].vega_lite_chart({
-        "height": 220,
-        "layer": [
-            {"data": {"values": rows}, "mark": "line",
-             "encoding": {"x": {"field": "angle", "type": "quantitative", "title": f"θ{qubit} (rad)"},
-                          "y": {"field": "P(mask)", "type": "quantitative", "scale": {"domain": [0, 1]}}}},
-            {"data": {"values": [{"angle": value, "P(mask)": moved, "which": "your angle"},
-                                 {"angle": own, "P(mask)": float(followed.prediction.probabilities["mask"]),
-                                  "which": "the photo's"}]},
-             "mark": {"type": "point", "filled": True, "size": 90},
-             "encoding": {"x": {"field": "angle", "type": "quantitative"}, "y": {"field": "P(mask)", "type": "quantitative"},
-                          "color": {"field": "which", "type": "nominal", "legend": {"orient": "bottom", "title": None}}}},
-            {"data": {"values": [{"y": 0.5}]}, "mark": {"type": "rule", "strokeDash": [4, 4], "color": "#888"},
-             "encoding": {"y": {"field": "y", "type": "quantitative"}}},
-        ],
-    }, width="stretch")
+    photo_p = float(followed.prediction.probabilities["mask"])
+    lines = [Line("P(mask) as θ moves", "#1f77b4", [float(a) for a in sweep], [float(p) for p in probabilities[:-1]]),
+             Line("the label changes at 0.5", "#888888", [-math.pi / 2, math.pi / 2], [0.5, 0.5], dash="4 4"),
+             Line("the photo's angle", "#2ca02c", [own], [photo_p], dots=True),
+             Line("your angle", "#d62728", [value], [moved], dots=True)]
+    # an SVG, not a chart library: light for a phone's browser (bench/bench_lighthouse.py)
+    columns[1].image(lines_svg(lines, f"P(mask) as θ{qubit} moves", f"θ{qubit} (rad)", "P(mask)", y_range=(0.0, 1.0)),
+                     width="stretch", alt=f"Line chart: P(mask) as θ{qubit} runs from −π/2 to π/2, from "
+                     f"{float(probabilities[0]):.2f} to {float(probabilities[-2]):.2f}; at the photo's angle {own:+.2f} it is "
+                     f"{photo_p:.2f}, at your angle {value:+.2f} it is {moved:.2f}.")

@@ -136,9 +136,14 @@ def share_box(state: ExplorerState) -> None:
     with st.expander("🔗 Copy link · make a lesson link"):
         st.caption("This view's address: opening it shows exactly these settings. The copy button is at its right.")
         st.code(link_to(state), language=None, wrap_lines=True)
-        st.markdown("**A lesson link**: the same settings, with the controls your students should not change hidden or "
-                    "locked.")
-        hide = st.multiselect("Hide", CONTROLS, default=sorted(state.hide), format_func=LABELS.get, key="lesson-hide")
-        lock = st.multiselect("Lock (shown, not changeable)", CONTROLS, default=sorted(state.lock), format_func=LABELS.get,
-                              key="lesson-lock")
-        st.code(link_to(replace(state, hide=frozenset(hide), lock=frozenset(lock))), language=None, wrap_lines=True)
+        # a popover: the browser draws its two multiselects only when opened (bench/bench_lighthouse.py)
+        with st.popover("Make a lesson link", icon="🎓"):
+            _lesson_link_maker(state)
+
+
+def _lesson_link_maker(state: ExplorerState) -> None:
+    st.markdown("**A lesson link**: the same settings, with the controls your students should not change hidden or locked.")
+    hide = st.multiselect("Hide", CONTROLS, default=sorted(state.hide), format_func=LABELS.get, key="lesson-hide")
+    lock = st.multiselect("Lock (shown, not changeable)", CONTROLS, default=sorted(state.lock), format_func=LABELS.get,
+                          key="lesson-lock")
+    st.code(link_to(replace(state, hide=frozenset(hide), lock=frozenset(lock))), language=None, wrap_lines=True)

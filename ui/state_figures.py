@@ -168,6 +168,40 @@ def probabilities_spec(probabilities: np.ndarray, state: np.ndarray, n_qubits: i
     }
 
 
+NEGATIVE_COLOUR = "#ff7f0e"  # a bar whose amplitude is real and negative (phase π)
+
+
+def _phase_colour(phase: float) -> str:
+    if abs(phase) < 1e-6:
+        return PHASE_COLOUR
+    if abs(abs(phase) - math.pi) < 1e-6:
+        return NEGATIVE_COLOUR
+    return f"hsl({math.degrees(phase) % 360:.0f}, 70%, 45%)"  # a complex amplitude: its phase as a hue
+
+
+def probabilities_svg(probabilities: np.ndarray, state: np.ndarray, n_qubits: int, title: str) -> tuple[str, str]:
+    """The bars of :func:`probabilities_spec` as an SVG for ``st.image`` (no chart library), and its alt text.
+
+    Blue: a real, positive amplitude; orange: a real, negative one; any other colour: a complex amplitude's phase.
+    """
+    from ui.svg_charts import bars_svg
+
+    probabilities_spec(probabilities, state, n_qubits, title)  # the same checks
+    state = np.asarray(state, dtype=complex)
+    angles = phases(state)
+    labels = [format(i, f"0{n_qubits}b") for i in range(2**n_qubits)]
+    colours = [_phase_colour(float(phi)) for phi in angles]
+    legend = [(name, colour) for name, colour in (("amplitude > 0", PHASE_COLOUR), ("amplitude < 0", NEGATIVE_COLOUR))
+              if colour in colours]
+    if any(c.startswith("hsl") for c in colours):
+        legend.append(("complex: colour = phase", "#8c564b"))
+    svg = bars_svg(labels, [float(p) for p in probabilities], colours, title, "probability", legend)
+    top = np.argsort(-np.asarray(probabilities, dtype=float), kind="stable")[:4]
+    alt = (f"Bar chart: {title}, bitstrings with qubit 0 first. The most likely: "
+           + ", ".join(f"{labels[i]} {float(probabilities[i]):.3f} (amplitude {_amplitude_text(state[i])})" for i in top) + ".")
+    return svg, alt
+
+
 def _place(spec: CircuitSpec, done_ops: int) -> list[tuple[int, str, tuple[int, ...], int | None]]:
     """(column, name, wires, parameter) per gate: each at the first column free on all its wires, none that is
     still to come left of one already applied (a barrier after ``done_ops``)."""
@@ -202,10 +236,24 @@ def _gate(name: str, wires: tuple[int, ...], k: int | None, n: int, values: list
             + _text(0, wire_y - 7, "RY", 10) + _text(0, wire_y + 8, below, 9))
 
 
-def circuit_svg(spec: CircuitSpec, done_ops: int, values: Any = None) -> str:
+def whole_circuit_svg(spec: CircuitSpec, values: Any = None) -> str:
+    """The whole circuit drawn from :func:`symbolic_ops`, without a step marker (for ``st.image``)."""
+    if not isinstance(spec, CircuitSpec):
+        raise ValueError(f"spec must be a CircuitSpec, got {type(spec).__name__}")
+    return circuit_svg(spec, len(symbolic_ops(spec)), values, marker=False)
+
+
+def circuit_alt(spec: CircuitSpec) -> str:
+    """Alt text for a drawing of the circuit: what a screen reader says instead of the picture."""
+    return (f"The dressed circuit on {spec.n_qubits} qubit{'s' if spec.n_qubits > 1 else ''}: a Hadamard and an RY input "
+            f"rotation on every qubit, then {spec.depth} layer{'s' if spec.depth != 1 else ''} of CNOTs between neighbouring "
+            "qubits followed by an RY weight rotation on every qubit.")
+
+
+def circuit_svg(spec: CircuitSpec, done_ops: int, values: Any = None, marker: bool = True) -> str:
     """The circuit drawn from :func:`symbolic_ops`, the first ``done_ops`` gates applied and the rest faded,
-    with a dashed "you are here" line after the last gate applied. RY gates show ``values`` (the flat
-    [angles, weights] list) when given, else their parameter names."""
+    with a dashed "you are here" line after the last gate applied (unless ``marker`` is False). RY gates
+    show ``values`` (the flat [angles, weights] list) when given, else their parameter names."""
     if not isinstance(spec, CircuitSpec):
         raise ValueError(f"spec must be a CircuitSpec, got {type(spec).__name__}")
     n, total = spec.n_qubits, len(symbolic_ops(spec))
@@ -233,6 +281,8 @@ def circuit_svg(spec: CircuitSpec, done_ops: int, values: Any = None) -> str:
         fade = "" if i < done_ops else f' opacity="{FADED}"'
         parts.append(f'<g class="gate {state}" data-op="{i}" transform="translate({left + column * step + step / 2:.1f},0)"'
                      f'{fade}>{_gate(name, wires, k, n, values, y)}</g>')
+    if not marker:
+        return "".join([*parts, "</svg>"])
     here = left + (max((c for c, *_ in placed[:done_ops]), default=-1) + 1) * step
     anchor = "start" if here < left + step else "end" if here > width - step else "middle"
     parts += [_line(here, top - 6, here, height - 2, ARROW_COLOUR, 1.5, ' class="you-are-here" stroke-dasharray="5 4"'),

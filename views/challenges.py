@@ -27,15 +27,14 @@ for challenge in CHALLENGES:
         status = "✅ done" if challenge.id in solved else "not yet"
         st.markdown(f"## {challenge.title} · {status}")
         st.markdown(challenge.goal)
-        with st.expander("Hint, and what it teaches"):
-            st.markdown(f"**Hint**: {challenge.hint}")
-            st.markdown(f"**What it teaches**: {challenge.teaches}")
-            st.caption("The lesson link, to hand out:")
-            st.code(f"{base}/explorer?{urlencode(challenge.lesson_query(), safe=',')}", language=None, wrap_lines=True)
-        left, right = st.columns(2)
-        left.page_link("views/explorer.py", label="Open it in the explorer", icon="🎛", query_params=challenge.lesson_query())
-        right.button("Check my explorer circuit", key=button, disabled=kept is None,
-                     help="Checks the circuit the explorer shows now" if kept else "Open the explorer first")
+        # a popover, drawn only when opened, and few elements per challenge: each one is a redraw of the page in the
+        # browser as it arrives, which adds up on a phone (bench/bench_lighthouse.py)
+        with st.popover("Hint, and what it teaches", icon="💡"):
+            st.markdown(f"**Hint**: {challenge.hint}\n\n**What it teaches**: {challenge.teaches}\n\nThe lesson link, to hand "
+                        f"out:\n```\n{base}/explorer?{urlencode(challenge.lesson_query(), safe=',')}\n```")
+        st.page_link("views/explorer.py", label="Open it in the explorer", icon="🎛", query_params=challenge.lesson_query())
+        st.button("Check my explorer circuit", key=button, disabled=kept is None,
+                  help="Checks the circuit the explorer shows now" if kept else "Open the explorer first")
         if verdict is not None:
             challenge_panel.show_verdict(verdict)
         elif challenge.id in solved:

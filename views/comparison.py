@@ -7,9 +7,10 @@ from core.execution.noise import noise_record
 from core.results import comparison
 from core.results.article import ARTICLE_LABEL, article_results
 from core.results.qpu_estimate import QPUAssumptions, circuits_for_training, estimate, human_duration
-from ui.figures import curves_spec
+from ui.figures import curve_lines
 from ui.grid_figures import show_grid_studies
 from ui.shared import run_records
+from ui.svg_charts import Line, lines_alt, lines_svg
 
 st.title("Backend comparison")
 records, problems = run_records()
@@ -51,17 +52,22 @@ series = [s for s in labels if s in shown]
 article_log = article["qiskit_log"] if show_article else None
 
 
-def curves(metric: str, title: str, axis: str) -> dict:
-    return curves_spec(groups, series, metric, title, axis, article_log, f"{ARTICLE_LABEL}: Qiskit")
+
+
+def curves(column, metric: str, title: str, axis: str) -> None:
+    """One chart of per-epoch curves, as an SVG image: light for a phone's browser (bench/bench_lighthouse.py)."""
+    lines = curve_lines(groups, series, metric, article_log, f"{ARTICLE_LABEL}: Qiskit")
+    if lines:
+        column.image(lines_svg(lines, title, "epoch", axis), width="stretch", alt=lines_alt(lines, title, "epoch", axis))
 
 
 c1, c2 = st.columns(2)
-c1.vega_lite_chart(spec=curves("train_acc", "Training accuracy", "accuracy"), width="stretch")
-c2.vega_lite_chart(spec=curves("val_acc", "Validation accuracy", "accuracy"), width="stretch")
-c1.vega_lite_chart(spec=curves("train_loss", "Training loss", "cross-entropy"), width="stretch")
-c2.vega_lite_chart(spec=curves("val_loss", "Validation loss", "cross-entropy"), width="stretch")
+curves(c1, "train_acc", "Training accuracy", "accuracy")
+curves(c2, "val_acc", "Validation accuracy", "accuracy")
+curves(c1, "train_loss", "Training loss", "cross-entropy")
+curves(c2, "val_loss", "Validation loss", "cross-entropy")
 
-st.subheader("Per simulator")
+st.header("Per simulator")
 summary = [r for r in comparison.summary_rows(groups) if r["series"] in shown]
 table = pd.DataFrame([{
     "series": r["series"], "seeds": len(r["seeds"]),
@@ -72,44 +78,48 @@ table = pd.DataFrame([{
     "s / epoch": f"{r['seconds_per_epoch']:.2f} ± {r['seconds_per_epoch_sd']:.2f}",
     "circuits / run": f"{r['circuits']:,}", "shots / run": f"{r['shots']:,}",
 } for r in summary])
-st.dataframe(table, hide_index=True, width="stretch")
+st.table(table, hide_index=True)
 if show_article:
     final = article["final_train_accuracy"]
     st.markdown(f"**{ARTICLE_LABEL}** — train accuracy at epoch 30: Cirq {final['cirq.simulator']:.2%}, "
                 f"Qiskit {final['qiskit.aer']:.2%}, PennyLane {final['default.qubit']:.2%}; 30 epochs on the Qiskit "
                 f"simulator took {article['qiskit_training_seconds'] / 60:.0f} min on a laptop CPU.")
 
-st.subheader("Test confusion matrices (summed over seeds)")
-cols = st.columns(min(4, len(summary)) or 1)
-for i, r in enumerate(summary):
-    with cols[i % len(cols)]:
-        st.markdown(f"**{r['series']}**")
-        st.dataframe(pd.DataFrame(r["confusion"], index=["true mask", "true no_mask"], columns=["pred mask", "pred no_mask"]))
+st.header("Test confusion matrices (summed over seeds)")
+st.caption("Each series' 2 × 2 matrix on one row: how many test images of each true class got each prediction.")
+st.table(pd.DataFrame([{
+    "series": r["series"], "true mask → pred mask": r["confusion"][0][0], "true mask → pred no_mask": r["confusion"][0][1],
+    "true no_mask → pred mask": r["confusion"][1][0], "true no_mask → pred no_mask": r["confusion"][1][1],
+} for r in summary]), hide_index=True)
 
-st.subheader("Epoch log, as the article printed it")
-pick = st.selectbox("Series", [s for s in labels if s in shown], key="log_series")
-st.dataframe(pd.DataFrame(comparison.article_style_table(groups[pick])), hide_index=True, width="stretch")
-if show_article:
-    st.caption(f"{ARTICLE_LABEL}, Qiskit local simulator:")
-    st.dataframe(pd.DataFrame(article["qiskit_log"]), hide_index=True, width="stretch")
+st.header("Epoch log, as the article printed it")
+with st.popover("Show the epoch logs", icon="📜"):  # two 30-row tables, drawn only when opened: light for a phone
+    pick = st.selectbox("Series", [s for s in labels if s in shown], key="log_series")
+    st.table(pd.DataFrame(comparison.article_style_table(groups[pick])), hide_index=True)
+    if show_article:
+        st.caption(f"{ARTICLE_LABEL}, Qiskit local simulator:")
+        st.table(pd.DataFrame(article["qiskit_log"]), hide_index=True)
 
 cost = comparison.noise_cost(groups)
 if cost:
-    st.subheader("What NISQ noise costs")
+    st.header("What NISQ noise costs")
     noisy_run = next(r for label, runs in groups.items() if "noise" in label for r in runs)
     model = noisy_run.get("noise_model") or noise_record(noisy_run["config"]["noise"])
     st.markdown(f"qiskit.aer with the noise model of **{model['description']}** ({model['device']} from qiskit-ibm-runtime's "
                 f"fake provider: {model['why']}) against the same simulator without noise (both 1,024 shots). "
                 "Positive numbers: accuracy lost or loss added by the noise.")
-    frame = pd.DataFrame(cost).set_index("epoch")
+    epochs = [c["epoch"] for c in cost]
     n1, n2 = st.columns(2)
-    n1.line_chart(frame[["val_acc_cost", "train_acc_cost"]], height=220, x_label="epoch", y_label="accuracy lost")
-    n2.line_chart(frame[["val_loss_cost"]], height=220, x_label="epoch", y_label="validation loss added")
+    for column, names, axis in ((n1, ("val_acc_cost", "train_acc_cost"), "accuracy lost"),
+                                (n2, ("val_loss_cost",), "validation loss added")):
+        lines = [Line(name, colour, epochs, [c[name] for c in cost]) for name, colour in zip(names, ("#1f77b4", "#ff7f0e"))]
+        column.image(lines_svg(lines, f"NISQ noise: {axis}", "epoch", axis), width="stretch",
+                     alt=lines_alt(lines, f"NISQ noise: {axis}", "epoch", axis))
     last = cost[-1]
     st.markdown(f"After the last epoch the noise costs **{last['val_acc_cost']:.1%}** validation accuracy and "
                 f"**{last['val_loss_cost']:+.3f}** validation loss.")
 
-st.subheader("The same training on a cloud QPU (estimate)")
+st.header("The same training on a cloud QPU (estimate)")
 st.caption("Assumptions, not measurements: change them to your provider's. Circuit counts come from the recorded runs.")
 a1, a2, a3, a4 = st.columns(4)
 queue = a1.number_input("queue wait per job (s)", 0.0, 86_400.0, 60.0, step=10.0)

@@ -5,7 +5,8 @@ import streamlit as st
 from core.circuit.definition import CircuitSpec
 from core.learning.backbones import BACKBONES
 from core.results.qpu_estimate import QPUAssumptions, circuits_for_training, estimate, human_duration
-from ui.figures import circuit_figure
+from ui.figures import markdown_table
+from ui.state_figures import circuit_alt, whole_circuit_svg
 
 st.title("Hybrid classical-quantum transfer learning")
 st.markdown(
@@ -42,8 +43,8 @@ st.markdown(
 )
 cols = st.columns(2)
 cols[0].markdown("**A′ — frozen backbones**")
-cols[0].table({"backbone": list(BACKBONES), "features": [b.n_features for b in BACKBONES.values()],
-               "weights": [b.weights_source for b in BACKBONES.values()]})
+cols[0].markdown(markdown_table({"backbone": list(BACKBONES), "features": [b.n_features for b in BACKBONES.values()],
+                                 "weights": [b.weights_source for b in BACKBONES.values()]}))
 cols[1].markdown("**B — the dressed quantum circuit (trainable)**")
 cols[1].markdown(
     "- Linear layer: features → 4 numbers\n- tanh · π/2: 4 angles in (−π/2, π/2)\n"
@@ -53,7 +54,7 @@ cols[1].markdown(
 
 st.header("3 · The dressed circuit, drawn from the code that runs it")
 spec = CircuitSpec()
-st.pyplot(circuit_figure(spec), width="stretch")
+st.image(whole_circuit_svg(spec), width="stretch", alt=circuit_alt(spec))
 st.markdown(
     "**Shapes along the way:** image (3 × 224 × 224) → **512** (ResNet-18) or **1,280** (EfficientNet-Lite0) features → "
     "**4 angles** → **4 qubits** (16 amplitudes) → **4 ⟨Z⟩ values** → **2 classes**."

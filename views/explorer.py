@@ -17,10 +17,11 @@ from core.lessons.live import random_weights, total_variation
 from ui import challenge_panel
 from ui import lesson_link as link
 from ui.export_buttons import export_buttons
-from ui.figures import circuit_figure, histogram_figure
+from ui.figures import histogram_alt, histogram_svg, markdown_table
 from ui.handoff import remember_explorer
 from ui.ibm_panel import ibm_panel
 from ui.shared import load_predictor, selected_model
+from ui.state_figures import circuit_alt, whole_circuit_svg
 
 st.title("Circuit explorer")
 st.caption("The same circuit code the model trains with. Change anything: it re-runs at once.")
@@ -43,7 +44,7 @@ with left:
     model_fits = model is not None and (model[1]["n_qubits"], model[1]["depth"]) == (n_qubits, depth)
 
     if not {"weights", "seed"} <= start.hide:
-        st.subheader("Weights")
+        st.header("Weights")
     weight_source = link.control(start, "weights", st.radio, "Weights", ["random", "model"], horizontal=True,
                                  label_visibility="collapsed",
                                  format_func={"random": "random (seeded)", "model": "the selected model's"}.get)
@@ -57,11 +58,12 @@ with left:
         weights = random_weights(spec, int(seed))
 
     if not {"angles", "photo"} <= start.hide:
-        st.subheader("Input angles")
+        st.header("Input angles")
     from_photo = None
-    if "photo" not in start.hide:
-        photo = st.file_uploader("Take them from a photo (through the selected model)",
-                                 type=["jpg", "jpeg", "png", "webp", "bmp"], disabled=not model_fits or "photo" in start.lock)
+    # the uploader behind a toggle: a phone's browser loads and draws it only when asked for (bench/bench_lighthouse.py)
+    if "photo" not in start.hide and st.toggle("Take them from a photo (through the selected model)", key="explorer-from-photo",
+                                               disabled=not model_fits or "photo" in start.lock):
+        photo = st.file_uploader("Photo", type=["jpg", "jpeg", "png", "webp", "bmp"])
         if photo is not None and model_fits:
             try:
                 from_photo = load_predictor(model[0]).predict(photo.getvalue())
@@ -92,7 +94,8 @@ with right:
             st.error(str(exc))
     elapsed = time.perf_counter() - started
     title = f"{backend}{' with noise' if noise else ''}: measured vs exact"
-    st.plotly_chart(histogram_figure(counts, probs, n_qubits, title), width="stretch")
+    # a plain SVG, not a chart library: the page stays light on a phone (bench/bench_lighthouse.py)
+    st.image(histogram_svg(counts, probs, n_qubits, title), width="stretch", alt=histogram_alt(counts, probs, n_qubits))
     exact_z = expvals_from_probabilities(probs, n_qubits)
     rows = {"qubit": list(range(n_qubits)), "exact ⟨Z⟩": np.round(exact_z, 4)}
     if counts:
@@ -100,25 +103,25 @@ with right:
         rows["measured ⟨Z⟩"] = np.round(z, 4)
         rows["± shot error (1σ)"] = np.round(err, 4)
     st.markdown("**⟨Z⟩ per qubit** — what the model's last layer reads")
-    st.dataframe(rows, hide_index=True, width="stretch")
+    st.table(rows, hide_index=True)  # a plain HTML table: no data grid for the browser to load
     distance = f" Total-variation distance of the histogram to the exact distribution: {total_variation(counts, probs):.3f}." \
         if counts else ""
     st.caption(f"Ran in {elapsed * 1000:.0f} ms.{distance}")
     if n_qubits <= 5:
-        with st.expander("State amplitudes (exact)"):
+        with st.popover("State amplitudes (exact)"):  # drawn only when opened: light for a phone
             state_vector = statevector(spec, angles, weights)
-            st.dataframe({"basis state": [format(i, f"0{n_qubits}b") for i in range(2**n_qubits)],
-                          "amplitude (real)": np.round(state_vector.real, 4),
-                          "amplitude (imag)": np.round(state_vector.imag, 4),
-                          "probability": np.round(np.abs(state_vector) ** 2, 4)}, hide_index=True, width="stretch")
+            st.markdown(markdown_table({"basis state": [format(i, f"0{n_qubits}b") for i in range(2**n_qubits)],
+                                        "amplitude (real)": [float(a) for a in state_vector.real],
+                                        "amplitude (imag)": [float(a) for a in state_vector.imag],
+                                        "probability": [float(p) for p in np.abs(state_vector) ** 2]}))
 
 challenge_panel.check_in_explorer(challenge, state, counts)
 remember_explorer(spec, angles, weights, state)
 st.page_link("views/inside.py", label="Step through this circuit: a Bloch sphere per qubit after each layer", icon="🔬")
 
-st.subheader("The circuit")
-st.pyplot(circuit_figure(spec, tuple(np.round(angles, 2)), tuple(np.round(weights, 2).ravel())), width="stretch")
+st.header("The circuit")
+st.image(whole_circuit_svg(spec, list(angles) + list(np.asarray(weights).ravel())), width="stretch", alt=circuit_alt(spec))
 export_buttons(spec, angles, weights, model[0] if weight_source == "model" and model_fits else int(seed))
 
-st.subheader("On a real IBM quantum computer")
+st.header("On a real IBM quantum computer")
 ibm_panel(spec, angles, weights, int(shots))

@@ -24,6 +24,7 @@ try:
 except FileNotFoundError:
     test_images = []
 
+st.header("What to follow")
 followed = choose_input(predictor, test_images)
 if followed is None:
     st.stop()

@@ -162,6 +162,8 @@ def test_a_face_followed_inside_the_circuit_step_by_step_in_chromium(server, bro
     settle(page)
     shots = Path(os.environ.get("QTL_SCREENSHOT_DIR", ROOT / "tests" / "artifacts"))
     page.screenshot(path=str(shots / "inside.png"), full_page=True)
+    page.get_by_text("Draw the decision atlas").click()  # drawn on request: its shapes cost a phone seconds
+    page.locator(f"{ATLAS} path").first.wait_for(timeout=120_000)
     page.locator(f"{ATLAS} path[aria-label*='true class: no_mask']").first.click()  # a dot on the atlas: that test image
     page.locator(INSIDE_VERDICT).filter(has_text="truly no_mask").wait_for(timeout=60_000)
     assert page.locator("[data-testid='stException']").count() == 0

@@ -35,13 +35,13 @@ def test_explorer_reruns_on_change(app_env, open_page):
     at.slider[0].set_value(3).run()  # qubits
     at.slider[1].set_value(2).run()  # depth
     assert not at.exception
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert len(table) == 3 and "exact ⟨Z⟩" in table.columns and "± shot error (1σ)" in table.columns
 
 
 def test_comparison_shows_the_runs_and_the_article(app_env, open_page):
     at = open_page("comparison")
-    summary = at.dataframe[0].value
+    summary = at.table[0].value
     assert list(summary["series"]) == ["default.qubit, analytic"]
     assert "The article" in " ".join(m.value for m in at.markdown)
 
@@ -100,7 +100,7 @@ def test_bad_files_in_checkpoints_and_runs_are_skipped_with_a_warning(app_env, t
     at = open_page("comparison")
     warnings = " ".join(w.value for w in at.warning)
     assert "half.json" in warnings and "wrong.json" in warnings
-    assert at.dataframe[0].value.shape[0] == 1, "the good run is still shown"
+    assert at.table[0].value.shape[0] == 1, "the good run is still shown"
     at = open_page("predict")
     assert not at.exception
     warnings = [w.value for w in at.warning]
@@ -120,14 +120,14 @@ def test_the_shipped_runs_and_models_render(monkeypatch, tmp_path, open_page):
     monkeypatch.chdir(ROOT)
     at = open_page("comparison")
     assert not at.exception, [e.value for e in at.exception]
-    summary = next(d.value for d in at.dataframe if "series" in d.value.columns and "test acc. %" in d.value.columns)
+    summary = next(d.value for d in at.table if "series" in d.value.columns and "test acc. %" in d.value.columns)
     series = set(summary["series"])
     for expected in ("default.qubit, analytic", "lightning.qubit, analytic", "qiskit.aer, 1024 shots",
                      "cirq.simulator, 1024 shots", "qiskit.aer, 1024 shots, noise fake_manila", "classical linear head",
                      "classical mlp head"):
         assert expected in series
     assert set(summary["seeds"]) == {3}, "three seeds of every configuration are shipped"
-    assert "What NISQ noise costs" in [h.value for h in at.subheader]
+    assert "What NISQ noise costs" in [h.value for h in at.header]
     assert any(m.label == "circuits per epoch" and m.value == "13,730" for m in at.metric)
     at = open_page("predict")
     assert not at.exception and "test accuracy 99" in at.caption[0].value
@@ -167,3 +167,45 @@ def test_the_shipped_server_config_bounds_uploads_and_skips_the_per_rerun_gc():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["server"]["maxUploadSize"] == 10
     assert config["runner"]["postScriptGC"] is False, "a full gc.collect() after every rerun holds the GIL ~0.35 s"
+
+
+def _images(at) -> list:
+    """Every st.image on the page, as its protobuf (url, alt)."""
+    return [img for element in at.get("image") for img in element.proto.imgs]
+
+
+def test_the_pages_drawings_are_svg_images_with_alt_text(app_env, open_page):
+    """A screen reader gets words for every drawing (Lighthouse's image-alt audit); no chart library on these pages."""
+    at = open_page("concepts")
+    circuit = _images(at)
+    assert len(circuit) == 1 and circuit[0].url.startswith("data:image/svg+xml")
+    assert "6 layers of CNOTs" in circuit[0].alt and "4 qubits" in circuit[0].alt
+    at = open_page("explorer")
+    alts = [img.alt for img in _images(at)]
+    assert any(a.startswith("Bar chart of the 16 bitstrings") for a in alts), alts
+    assert any(a.startswith("The dressed circuit on 4 qubits") for a in alts), alts
+    at = open_page("comparison")
+    alts = [img.alt for img in _images(at)]
+    assert sum(a.startswith("Line chart, ") for a in alts) == 4 and all(alts), alts
+    assert not at.get("arrow_vega_lite_chart") and not at.get("plotly_chart")
+
+
+def test_svg_charts_say_in_words_what_they_draw():
+    from ui.figures import histogram_alt, histogram_svg
+    from ui.svg_charts import Line, heatmap_alt, heatmap_svg, lines_alt, lines_svg
+
+    probs = np.array([0.5, 0.0, 0.1, 0.4])
+    svg = histogram_svg({"00": 700, "11": 324}, probs, 2, "two <qubits>")
+    assert svg.startswith("<svg") and "two &lt;qubits&gt;" in svg and svg.count("<rect") == 8 + 2  # bars + legend keys
+    assert histogram_alt(None, probs, 2, shown=2) == ("Bar chart of the 4 bitstrings (qubit 0 first); the most likely, per "
+                                                      "series — exact probability: 00 0.500, 11 0.400.")
+    lines = [Line("a", "#1f77b4", [1, 2, 3], [0.5, 0.6, 0.7]), Line("b", "#ff7f0e", [1, 2, 3], [0.4, 0.5, 0.9], dash="4 3")]
+    assert lines_svg(lines, "t", "epoch", "accuracy").count("<polyline") == 2
+    assert lines_alt(lines, "t", "epoch", "accuracy") == ("Line chart, t: accuracy per epoch. Last values — a: 0.700 at epoch 3; "
+                                                           "b: 0.900 at epoch 3.")
+    rows = [{"row": q, "column": d, "acc": 90.0 + q + d, "row_name": "qubits", "column_name": "depth"}
+            for q in (2, 4) for d in (1, 3)]
+    assert heatmap_svg(rows, "acc", "Test accuracy", ".1f", "#1e7b1e").count(">97.0<") == 1
+    assert heatmap_alt(rows, "acc", "Test accuracy", ".1f").startswith("Heatmap, Test accuracy. qubits 2 and depth 1: 93.0, ")
+    with pytest.raises(ValueError, match="at least one line"):
+        lines_svg([], "t", "x", "y")

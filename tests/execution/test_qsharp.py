@@ -156,5 +156,5 @@ def test_explorer_serves_qsharp(trained, face_mask_410, monkeypatch):
     simulator.set_value("qsharp").run()
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert "measured ⟨Z⟩" in table.columns and table["measured ⟨Z⟩"].abs().max() <= 1

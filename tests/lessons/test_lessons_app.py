@@ -47,7 +47,7 @@ def test_a_lesson_link_applies_its_settings_and_hides_the_named_controls(shipped
     assert "Shots" not in labels(at.number_input) and not any(t.label.startswith("NISQ noise") for t in at.toggle)
     assert at.toggle(key="explorer-measure").value is False and at.selectbox(key="explorer-sim").value == "default.qubit"
     assert any(i.value.startswith("**Lesson link**") and "hidden: depth, shots, noise" in i.value for i in at.info)
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert list(table["qubit"]) == [0, 1] and "measured ⟨Z⟩" not in table.columns
     # depth 1 on 2 qubits with seed 5's weights: a Bell pair, so each qubit's ⟨Z⟩ is 0 whatever the weights
     assert np.abs(table["exact ⟨Z⟩"]).max() < 5e-3
