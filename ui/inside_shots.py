@@ -20,7 +20,8 @@ def shots_and_noise(followed: Followed, predictor: Predictor) -> None:
     """The form, then the spread of P(mask), the label flips and the cost on a real device."""
     st.caption("A real quantum computer does not return ⟨Z⟩: it returns a few thousand 0/1 readouts, each run a "
                "little different, and noisy. Rerun this photo's circuit and see whether its verdict survives.")
-    with st.form("shot-spread"):
+    # a popover: its form's four widgets are drawn only when opened, light for a phone (bench/bench_lighthouse.py)
+    with st.popover("Rerun this photo's circuit with shots", icon=":material/replay:"), st.form("shot-spread"):
         columns = st.columns(4)
         repeats = columns[0].number_input("Reruns R", 1, PAGE_MAX_REPEATS, 50, key="shot-repeats")
         shots = columns[1].number_input("Shots per run S", 1, PAGE_MAX_SHOTS, 1024, step=256)
