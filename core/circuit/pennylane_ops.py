@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,12 @@ if TYPE_CHECKING:
 
 # PennyLane takes seconds to import: each function imports it when called, so the first page
 # (which only draws the gate list) never waits for it.
+
+# PennyLane records the gates of a circuit being built on one stack per process (QueuingManager), not one per thread:
+# two sessions building circuits at once put gates on each other's tapes, and a failed pop leaves PennyLane's own lock
+# held, so every later circuit in the server waits for ever (the 20-visitor load test hit it). Whatever builds or runs
+# a PennyLane circuit in a process with threads holds this lock; circuits here take milliseconds.
+PENNYLANE_LOCK = threading.RLock()
 
 
 def circuit_ops(angles: Any, weights: Any, spec: CircuitSpec) -> list[qml.operation.Operator]:
@@ -42,9 +49,9 @@ def circuit_tape(angles: Any, weights: Any, spec: CircuitSpec, shots: int | None
     """The circuit as a PennyLane tape measuring <Z> on every qubit."""
     import pennylane as qml
 
-    with qml.QueuingManager.stop_recording():
+    with PENNYLANE_LOCK, qml.QueuingManager.stop_recording():
         ops = circuit_ops(angles, weights, spec)
-    return qml.tape.QuantumScript(ops, expval_measurements(spec), shots=shots)
+        return qml.tape.QuantumScript(ops, expval_measurements(spec), shots=shots)
 
 
 

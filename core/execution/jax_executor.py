@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.circuit.definition import CircuitSpec
+from core.circuit.pennylane_ops import PENNYLANE_LOCK
 from core.execution.executor import NumpyVJPExecutor
 from core.execution.settings import ExecutionSettings
 from core.paths import cache_dir
@@ -57,7 +58,8 @@ class JaxDefaultQubitExecutor(NumpyVJPExecutor):
         """Trace and compile the one shape every call uses (the longest part of a short training's first epoch)."""
         n, depth = self.spec.n_qubits, self.spec.depth
         zeros = np.zeros((self.CHUNK, n))
-        self._fn(zeros, np.zeros((depth, n)), zeros)
+        with PENNYLANE_LOCK:
+            self._fn(zeros, np.zeros((depth, n)), zeros)
 
     def _chunks(self, a: np.ndarray):
         pad = (-len(a)) % self.CHUNK
@@ -69,7 +71,8 @@ class JaxDefaultQubitExecutor(NumpyVJPExecutor):
         outs, gas, gw = [], [], np.zeros_like(w)
         for start, chunk in self._chunks(a):
             gchunk = np.zeros_like(chunk) if g is None else _pad_to(g[start : start + self.CHUNK], len(chunk))
-            out, ga, gwc = self._fn(chunk, w, gchunk)
+            with PENNYLANE_LOCK:  # the first call traces the QNode
+                out, ga, gwc = self._fn(chunk, w, gchunk)
             outs.append(np.asarray(out))
             gas.append(np.asarray(ga))
             gw = gw + np.asarray(gwc)

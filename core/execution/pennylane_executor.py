@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from core.circuit.definition import CircuitSpec
-from core.circuit.pennylane_ops import circuit_tape, make_qnode
+from core.circuit.pennylane_ops import PENNYLANE_LOCK, circuit_tape, make_qnode
 from core.execution.devices import make_device
 from core.execution.executor import CircuitExecutor
 from core.execution.settings import ExecutionSettings
@@ -23,6 +23,10 @@ class PennyLaneExecutor(CircuitExecutor):
         self._qnode = make_qnode(self.device, spec, self.diff_method) if broadcast else None
 
     def expvals(self, angles: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        with PENNYLANE_LOCK:
+            return self._expvals(angles, weights)
+
+    def _expvals(self, angles: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         import pennylane as qml
 
         batch = angles.shape[0]

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from core.circuit.definition import CircuitSpec, checked_array
+from core.circuit.pennylane_ops import PENNYLANE_LOCK
 from core.execution.devices import make_device
 from core.execution.settings import MAX_SHOTS, ExecutionSettings
 
@@ -43,7 +44,8 @@ def exact_probabilities(spec: CircuitSpec, angles: Any, weights: Any) -> np.ndar
     import pennylane as qml
 
     angles, weights = check_parameters(spec, angles, weights)
-    return np.asarray(_qnode(spec, EXACT, lambda: qml.probs(wires=range(spec.n_qubits)))(angles, weights))
+    with PENNYLANE_LOCK:
+        return np.asarray(_qnode(spec, EXACT, lambda: qml.probs(wires=range(spec.n_qubits)))(angles, weights))
 
 
 def statevector(spec: CircuitSpec, angles: Any, weights: Any) -> np.ndarray:
@@ -51,7 +53,8 @@ def statevector(spec: CircuitSpec, angles: Any, weights: Any) -> np.ndarray:
     import pennylane as qml
 
     angles, weights = check_parameters(spec, angles, weights)
-    return np.asarray(_qnode(spec, EXACT, qml.state)(angles, weights))
+    with PENNYLANE_LOCK:
+        return np.asarray(_qnode(spec, EXACT, qml.state)(angles, weights))
 
 
 def sample_counts(spec: CircuitSpec, angles: Any, weights: Any, settings: ExecutionSettings) -> dict[str, int]:
@@ -65,5 +68,6 @@ def sample_counts(spec: CircuitSpec, angles: Any, weights: Any, settings: Execut
         from core.execution import qsharp_executor
 
         return qsharp_executor.sample_counts(spec, angles, weights, settings.shots, settings.seed)
-    counts = _qnode(spec, settings, lambda: qml.counts(wires=range(spec.n_qubits)))(angles, weights)
+    with PENNYLANE_LOCK:
+        counts = _qnode(spec, settings, lambda: qml.counts(wires=range(spec.n_qubits)))(angles, weights)
     return {str(k): int(v) for k, v in counts.items()}
