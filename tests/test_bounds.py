@@ -155,3 +155,86 @@ def test_training_config_refuses_non_integers_and_overrides(setting, tmp_path):
 
     with pytest.raises(ValueError):
         TrainConfig.from_dict({"data_dir": str(tmp_path), **setting}).resolved()
+
+
+# --- heavy clicks: the pool the pages' heaviest settings go through (ui.bounds_note, core.server.bounds) ----------
+
+
+def _bounded_page():
+    import streamlit as st
+
+    from ui.bounds_note import bounds_note, run_heavy
+
+    bounds_note("explorer")
+    st.session_state["result"] = run_heavy("explorer", sum, [1, 2, 3], heavy=st.session_state.get("heavy", True))
+
+
+def test_a_page_states_its_bound_and_a_heavy_run_returns_its_result():
+    from streamlit.testing.v1 import AppTest
+
+    from core.server.bounds import PAGE_BOUNDS
+
+    app = AppTest.from_function(_bounded_page).run(timeout=30)
+    assert not app.exception
+    assert [c.value for c in app.caption] == [PAGE_BOUNDS["explorer"].text]
+    assert app.session_state["result"] == 6 and not app.warning
+
+
+def test_a_heavy_run_on_a_busy_server_is_refused_with_the_reason_on_the_page(monkeypatch):
+    import threading
+
+    from streamlit.testing.v1 import AppTest
+
+    from core.server.bounds import HEAVY_POOL
+
+    monkeypatch.setattr(HEAVY_POOL, "wait_s", 0.3)
+    entered, release = threading.Event(), threading.Event()
+
+    def hold():
+        with HEAVY_POOL.slot():
+            entered.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert entered.wait(10)
+        app = AppTest.from_function(_bounded_page).run(timeout=30)
+        assert app.session_state["result"] is None
+        assert "Waited 0.3 s for a turn on the busy server" in app.warning[0].value
+        light = AppTest.from_function(_bounded_page)
+        light.session_state["heavy"] = False
+        assert light.run(timeout=30).session_state["result"] == 6, "light work does not queue"
+    finally:
+        release.set()
+        holder.join()
+
+
+def _explorer_run():
+    import numpy as np
+    import streamlit as st
+
+    from core.circuit.definition import CircuitSpec
+    from core.execution.settings import ExecutionSettings
+    from ui.bounds_note import explorer_counts
+
+    n, depth, sim, shots = st.session_state["run"]
+    try:
+        st.session_state["counts"] = explorer_counts(CircuitSpec(n, depth), np.zeros(n), np.zeros((depth, n)),
+                                                     ExecutionSettings(sim, shots, 0))
+    except ValueError as exc:
+        st.session_state["refused"] = str(exc)
+
+
+@pytest.mark.parametrize(("run", "refused"), [((2, 1, "default.qubit", 20_000), None), ((2, 1, "qsharp", 100), None),
+                                              ((8, 10, "qsharp", 100_000), "it may take at most 416 shots here")])
+def test_the_explorers_runs_go_through_their_bound(run, refused):
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_function(_explorer_run)
+    app.session_state["run"] = run
+    app.run(timeout=60)
+    if refused:
+        assert refused in app.session_state["refused"] and "counts" not in app.session_state
+    else:
+        assert sum(app.session_state["counts"].values()) == run[3], "a heavy run (20,000 shots) queues, then runs"

@@ -8,9 +8,11 @@ time from its upload to every face's verdict shown.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import statistics
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +56,14 @@ class LoadResult:
     delivered_s: list[float] = field(default_factory=list)  # upload → the last verdict's message reached the page
     opened_s: list[float] = field(default_factory=list)  # all open Predict at once → each page ready
     browsers: int = 1
+    # the server's share, by each page's clock: its first request (the rerun when it connects; the upload-URL request
+    # after the upload) → the last message before it was ready / the message with the last verdict
+    opened_served_s: list[float] = field(default_factory=list)
+    served_s: list[float] = field(default_factory=list)
+    rerun_s: list[float] = field(default_factory=list)  # the rerun request carrying the upload → the last verdict's message
+    cpu_s: dict[str, dict[str, float]] = field(default_factory=dict)  # phase → group (server, worker, browsers, …) → CPU s
+    uptime: str = ""
+    heavy: list[dict] = field(default_factory=list)  # the worst-case visitors: {kind, done, failures, seconds}
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -68,14 +78,20 @@ def peak_rss_mb(pid: int) -> float:
 
 
 # Notes when the server's last message carrying a verdict reaches the page (before the page draws it):
-# each face's Markdown delta holds "### no_mask — 97.3%" verbatim inside its protobuf bytes.
+# each face's Markdown delta holds "### no_mask — 97.3%" verbatim inside its protobuf bytes. Also when the page
+# sends each of its requests (rerun, upload URLs) and when the last message of any kind arrived.
 _DELIVERY_SPY = """(() => {
   window.__qtlPredictionAt = 0;
+  window.__qtlSends = [];
+  window.__qtlLastMessageAt = 0;
   const marker = /### (no_)?mask /;
   const Native = window.WebSocket;
   window.WebSocket = function (...args) {
     const socket = new Native(...args);
+    const send = socket.send.bind(socket);
+    socket.send = (data) => { window.__qtlSends.push(Date.now()); return send(data); };
     socket.addEventListener("message", (event) => {
+      window.__qtlLastMessageAt = Date.now();
       if (!(event.data instanceof ArrayBuffer)) return;
       if (marker.test(new TextDecoder("latin1").decode(event.data))) window.__qtlPredictionAt = Date.now();
     });
@@ -107,34 +123,63 @@ class Visit:
     drawn_s: float  # upload → every face's verdict shown in the page
     delivered_s: float  # upload → the server's message with the last verdict reached the page
     opened_s: float  # the Predict page opened (all visitors at once) → ready for an upload
+    opened_served_s: float = float("nan")  # the page's first request → the last message before it was ready
+    served_s: float = float("nan")  # the page's first request after the upload → the last verdict's message
+    rerun_s: float = float("nan")  # the page's last request before that message (the rerun) → the message
+    done_at: float = 0.0  # epoch second the last verdict was shown
 
 
-async def _visitor(browser, url: str, photo: Path, timeout_ms: float, ready: asyncio.Barrier | None = None) -> Visit:
-    """Open Predict, wait (with the others) until every page has loaded, upload, read every face's class."""
+_OPENED_JS = "() => [window.__qtlSends[0] || 0, window.__qtlLastMessageAt]"
+_SERVED_JS = """(since) => {
+  const sends = window.__qtlSends.filter((t) => t >= since);
+  const at = window.__qtlPredictionAt;
+  const before = sends.filter((t) => t <= at);
+  return [sends[0] || 0, before.length ? before[before.length - 1] : 0, at];
+}"""
+
+
+def _span(start_ms: float, end_ms: float) -> float:
+    return (end_ms - start_ms) / 1000 if start_ms and end_ms else float("nan")
+
+
+async def _open_predict(page, url: str, timeout_ms: float) -> tuple[float, float]:
+    """Open Predict and wait until it is ready for an upload: (seconds taken, the server's share by the page's clock)."""
+    opening = time.perf_counter()
+    await page.goto(f"{url}/predict", wait_until="domcontentloaded")
+    await appears(page, UPLOADER, timeout_ms / 1000)
+    await appears(page, IDLE_SELECTOR, timeout_ms / 1000)
+    opened = time.perf_counter() - opening
+    first_request, last_message = await page.evaluate(_OPENED_JS)
+    return opened, _span(first_request, last_message)
+
+
+async def _visitor(browser, url: str, photo: Path, timeout_ms: float, ready: asyncio.Barrier | None = None,
+                   on_ready=None) -> Visit:
+    """Open Predict, wait (with the others) until every page has loaded, upload, read every face's class.
+
+    ``on_ready`` is called once, by the first visitor through the barrier, when all pages are ready.
+    """
     context = await browser.new_context()
     context.set_default_timeout(timeout_ms)
     await context.add_init_script(_DELIVERY_SPY)
     try:
         page = await context.new_page()
-        opening = time.perf_counter()
-        await page.goto(f"{url}/predict", wait_until="domcontentloaded")
-        await appears(page, UPLOADER, timeout_ms / 1000)
-        await appears(page, IDLE_SELECTOR, timeout_ms / 1000)
-        opened = time.perf_counter() - opening
-        if ready is not None:
-            await ready.wait()
+        opened, opened_served = await _open_predict(page, url, timeout_ms)
+        if ready is not None and await ready.wait() == 0 and on_ready is not None:
+            on_ready()
         start_epoch = time.time()
         await page.locator(UPLOADER).first.set_input_files(str(photo))
         await appears(page, summary(0), timeout_ms / 1000)
         faces = faces_in(await page.locator(summary(0)).inner_text())
         if not faces:
             raise ValueError(f"no face found in {photo.name}")
-        drawn = await appears(page, face_verdict(0, faces), timeout_ms / 1000) - start_epoch
+        done_at = await appears(page, face_verdict(0, faces), timeout_ms / 1000)
         labels = [verdict_label(await page.locator(face_verdict(0, n)).inner_text()) for n in range(1, faces + 1)]
         if not set(labels) <= {"mask", "no_mask"}:
             raise ValueError(f"unexpected predictions {labels}")
-        delivered_at = await page.evaluate("window.__qtlPredictionAt") / 1000
-        return Visit(drawn, delivered_at - start_epoch if delivered_at else float("nan"), opened)
+        first_request, rerun, delivered_at = await page.evaluate(_SERVED_JS, start_epoch * 1000)
+        return Visit(done_at - start_epoch, delivered_at / 1000 - start_epoch if delivered_at else float("nan"), opened,
+                     opened_served, _span(first_request, delivered_at), _span(rerun, delivered_at), done_at)
     finally:
         await context.close()
 
@@ -166,7 +211,51 @@ async def _warm_up(url: str, folder: Path, timeout_ms: float) -> None:
         await browser.close()
 
 
-async def _run(url: str, sessions: int, folder: Path, timeout_ms: float, browsers: int) -> tuple[list, list[float]]:
+class CpuSampler:
+    """Samples a :class:`CpuLedger` (and the machine's busy/idle seconds) every ``interval_s`` in a thread."""
+
+    def __init__(self, roots: dict[str, int], interval_s: float = 0.5):
+        from core.server.process_cpu import CpuLedger, machine_busy_s
+
+        self._busy = machine_busy_s
+        self.ledger, self.interval_s = CpuLedger(roots), interval_s
+        self.samples: list[tuple[float, dict[str, float]]] = []
+        self._stop = threading.Event()
+        self._busy0 = machine_busy_s()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def _take(self) -> None:
+        busy, idle = self._busy()
+        self.samples.append((time.time(), {**self.ledger.sample(), "machine busy": busy - self._busy0[0],
+                                           "machine idle": idle - self._busy0[1]}))
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self._take()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._take()
+
+    def at(self, epoch: float) -> dict[str, float]:
+        """The totals of the first sample taken at or after ``epoch`` (else the last one)."""
+        return next((totals for t, totals in self.samples if t >= epoch), self.samples[-1][1])
+
+    def between(self, start: float, end: float) -> dict[str, float]:
+        """CPU seconds per group from ``start`` to ``end`` (epoch seconds), to the sampling interval."""
+        first, last = self.at(start), self.at(end)
+        return {name: round(last[name] - first.get(name, 0.0), 2) for name in last} | {"wall": round(end - start, 2)}
+
+
+async def _run(url: str, sessions: int, folder: Path, timeout_ms: float, browsers: int,
+               extra: list | None = None) -> tuple[list, list[float], float]:
+    """The visitors at once; ``extra`` coroutine functions (browser, url, stop event) run beside them until they finish.
+
+    Returns the visits (or their exceptions, plus those of ``extra``), the other pages' load times and the epoch
+    second when every visitor's page was ready.
+    """
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
@@ -174,15 +263,102 @@ async def _run(url: str, sessions: int, folder: Path, timeout_ms: float, browser
                     for _ in range(browsers)]
         stop = asyncio.Event()
         others = asyncio.create_task(_other_pages(launched[0], url, stop, timeout_ms))
-        ready = asyncio.Barrier(sessions)
+        side = [asyncio.create_task(job(launched[i % browsers], url, stop)) for i, job in enumerate(extra or [])]
+        ready, ready_at = asyncio.Barrier(sessions), []
         photos = [group_photo(folder, i, _data_dir())[0] for i in range(sessions)]
-        visits = [_visitor(launched[i % browsers], url, photos[i], timeout_ms, ready) for i in range(sessions)]
+        visits = [_visitor(launched[i % browsers], url, photos[i], timeout_ms, ready, lambda: ready_at.append(time.time()))
+                  for i in range(sessions)]
         results = await asyncio.gather(*visits, return_exceptions=True)
         stop.set()
         other_times = await others
+        side_results = await asyncio.gather(*side, return_exceptions=True)
         for browser in launched:
             await browser.close()
-    return results, other_times
+    side_results = [{"kind": "?", "done": 0, "failures": [_failure(r)]} if isinstance(r, BaseException) else r
+                    for r in side_results]
+    return results, other_times, (ready_at or [0.0])[0], side_results
+
+
+def _failure(error: BaseException) -> str:
+    return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+
+
+# The heaviest settings each page allows (core.server.bounds.PAGE_BOUNDS): the worst-case visitors repeat them.
+EXPLORER_WORST = ("qubits=8&depth=10&sim=qiskit.aer&measure=shots&shots=100000&noise=off&weights=random&seed={seed}",
+                  "qubits=5&depth=10&sim=qiskit.aer&measure=shots&shots=100000&noise=on&weights=random&seed={seed}")
+WORST_KINDS = ("explorer", "inside", "test-set")
+
+
+async def heavy_visitor(kind: str, browser, url: str, stop: asyncio.Event, timeout_ms: float = 180_000) -> dict:
+    """Repeat ``kind``'s heaviest click until ``stop``: the explorer at its maxima (and with noise), Inside the circuit's
+    shot spread at its maxima with noise, Predict's test-set button. Returns {kind, done, failures, seconds}."""
+    if kind not in WORST_KINDS:
+        raise ValueError(f"unknown heavy visitor {kind!r}; known: {', '.join(WORST_KINDS)}")
+    context = await browser.new_context()
+    context.set_default_timeout(timeout_ms)
+    page = await context.new_page()
+    done, failures, seconds = 0, [], []
+    try:
+        while not stop.is_set():
+            start = time.perf_counter()
+            try:
+                await _HEAVY[kind](page, url, done, timeout_ms / 1000)
+                done += 1
+                seconds.append(round(time.perf_counter() - start, 2))
+            except Exception as exc:  # noqa: BLE001 - reported: a heavy visitor's failure is a finding, not a crash
+                failures.append(_failure(exc))
+                with contextlib.suppress(Exception):
+                    await page.screenshot(path=str(ROOT / "bench" / "out" / f"heavy-{kind}-{len(failures)}.png"), full_page=True)
+                if len(failures) > 3:
+                    break
+    finally:
+        await context.close()
+    return {"kind": kind, "done": done, "failures": failures, "seconds": seconds}
+
+
+async def _explorer_worst(page, url: str, n: int, timeout_s: float) -> None:
+    await page.goto(f"{url}/explorer?{EXPLORER_WORST[n % 2].format(seed=n + 1)}", wait_until="domcontentloaded")
+    await appears(page, "h1", timeout_s)
+    await appears(page, IDLE_SELECTOR, timeout_s)
+    await page.get_by_text("Ran in").first.wait_for()
+
+
+async def _inside_worst(page, url: str, n: int, timeout_s: float) -> None:
+    if n == 0 or "/inside" not in page.url:
+        await page.goto(f"{url}/inside", wait_until="domcontentloaded")
+        await appears(page, IDLE_SELECTOR, timeout_s)
+    form = page.locator("[data-testid='stForm']").filter(has_text="Reruns R")
+    if not await form.is_visible():  # the form sits in a popover ("Rerun this photo's circuit with shots")
+        await page.locator("[data-testid='stPopover'] button").filter(has_text="Rerun this photo's circuit with shots").click()
+    if n == 0:
+        await form.get_by_label("Reruns R").fill("100")
+        await form.get_by_label("Shots per run S").fill("8192")
+        await form.locator("[data-testid='stSelectbox']").filter(has_text="Simulator").click()
+        await page.get_by_role("option", name="qiskit.aer").click()
+        await form.get_by_text("noise").first.click()
+    await form.locator("button").filter(has_text="Rerun this photo").click()
+    await page.wait_for_timeout(300)
+    await appears(page, IDLE_SELECTOR, timeout_s)
+    await page.get_by_text("Runs whose label flipped").first.wait_for()
+
+
+async def _test_set_worst(page, url: str, n: int, timeout_s: float) -> None:
+    if n == 0 or "/predict" not in page.url:
+        await page.goto(f"{url}/predict", wait_until="domcontentloaded")
+        await appears(page, IDLE_SELECTOR, timeout_s)
+    await page.get_by_role("button", name="Run the test set").click()
+    await page.wait_for_timeout(300)
+    await appears(page, IDLE_SELECTOR, timeout_s)
+    await page.get_by_text("top-1 error").first.wait_for()
+
+
+_HEAVY = {"explorer": _explorer_worst, "inside": _inside_worst, "test-set": _test_set_worst}
+
+
+def worst_case_visitors(count: int = 10) -> list:
+    """``count`` heavy visitors, the kinds in turn, for :func:`run_load`'s ``extra``."""
+    return [lambda browser, url, stop, kind=WORST_KINDS[i % len(WORST_KINDS)]: heavy_visitor(kind, browser, url, stop)
+            for i in range(count)]
 
 
 def _data_dir() -> Path:
@@ -191,11 +367,24 @@ def _data_dir() -> Path:
     return data_dir()
 
 
-def run_load(sessions: int = 20, retrain: dict | None = None, timeout_s: float = 180.0, browsers: int = 1) -> LoadResult:
+def _worker_pid(training_worker, timeout_s: float = 10.0) -> int:
+    deadline = time.monotonic() + timeout_s
+    while not (pid := (training_worker.read_status() or {}).get("pid", 0)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return pid
+
+
+def run_load(sessions: int = 20, retrain: dict | None = None, timeout_s: float = 180.0, browsers: int = 1,
+             extra: list | None = None, own_session: bool = False) -> LoadResult:
     """Start the app on a copy of the shipped models, warm it with one visit, start a retrain, send ``sessions`` visitors at once.
 
     ``retrain`` is the training request (default: 30 epochs on qiskit.aer with 1,024 shots, about a minute and a half).
     ``browsers`` chromium processes share the visitors (each visitor has its own context, i.e. its own session).
+    ``extra``: more visitors, coroutine functions (browser, url, stop event) that run beside them (the worst case).
+    ``own_session``: the server runs in a session (an autogroup) of its own, as a deployed one does. Chromium starts
+    a session of its own anyway, so Linux's autogroup scheduling already shares the CPU between it and the server.
+    CPU seconds are charged per phase (``opening``: all open Predict; ``predicting``: the uploads until the last
+    verdict is shown) to the server, the training worker, the browsers (with this harness) and the rest of the machine.
     """
     if not 1 <= browsers <= sessions:
         raise ValueError(f"browsers must be between 1 and sessions ({sessions}), got {browsers}")
@@ -211,15 +400,22 @@ def run_load(sessions: int = 20, retrain: dict | None = None, timeout_s: float =
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
         try:
-            with streamlit_server(env) as (url, server):
+            with streamlit_server(env, own_session=own_session) as (url, server):
                 asyncio.run(_warm_up(url, tmp_path, timeout_s * 1000))
                 request = retrain or {"backend": "qiskit.aer", "shots": 1024, "epochs": 30, "seed": 7}
                 started = training_worker.start_training(request, runs_dir=env["QTL_RUNS_DIR"],
                                                          checkpoints_dir=env["QTL_CHECKPOINTS_DIR"])
                 if not started.started:
                     raise RuntimeError(started.message)
-                worker_pid = (training_worker.read_status() or {}).get("pid", 0)
-                results, other_times = asyncio.run(_run(url, sessions, tmp_path, timeout_s * 1000, browsers))
+                worker_pid = _worker_pid(training_worker)
+                sampler = CpuSampler({"server": server.pid, "worker": worker_pid, "browsers": os.getpid()})
+                began = time.time()
+                try:
+                    results, other_times, ready_at, heavy = asyncio.run(
+                        _run(url, sessions, tmp_path, timeout_s * 1000, browsers, extra))
+                finally:
+                    ended = time.time()
+                    sampler.stop()
                 worker_peak = peak_rss_mb(worker_pid)
                 server_peak = peak_rss_mb(server.pid)
                 state = (training_worker.read_status() or {}).get("state", "")
@@ -234,6 +430,19 @@ def run_load(sessions: int = 20, retrain: dict | None = None, timeout_s: float =
                 else:
                     os.environ[key] = value
     visits = [r for r in results if isinstance(r, Visit)]
-    failures = [f"{type(r).__name__}: {str(r).splitlines()[0] if str(r) else ''}" for r in results if not isinstance(r, Visit)]
+    failures = [_failure(r) for r in results if not isinstance(r, Visit)]
+    done = max((v.done_at for v in visits), default=ended)
+    ready_at = ready_at or done
+    cpu = {"opening": sampler.between(began, ready_at), "predicting": sampler.between(ready_at, done),
+           "whole run": sampler.between(began, ended)}
     return LoadResult(sessions, len(visits), [v.drawn_s for v in visits], other_times, failures, server_peak, worker_peak, state,
-                      [v.delivered_s for v in visits], [v.opened_s for v in visits], browsers)
+                      [v.delivered_s for v in visits], [v.opened_s for v in visits], browsers,
+                      [v.opened_served_s for v in visits], [v.served_s for v in visits], [v.rerun_s for v in visits],
+                      cpu, _uptime(), heavy)
+
+
+def _uptime() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().strip()
+    except OSError:
+        return ""

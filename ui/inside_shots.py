@@ -10,6 +10,7 @@ from core.execution.backends import get_backend, local_backends
 from core.execution.noise import DEFAULT_NOISE_DEVICE, short_label
 from core.learning.predict import Predictor
 from core.results.shot_spread import shot_spread
+from ui.bounds_note import bounds_note, run_heavy
 from ui.inside_input import Followed
 
 PAGE_MAX_REPEATS = 100  # bounds what one visitor's click costs the server
@@ -20,6 +21,7 @@ def shots_and_noise(followed: Followed, predictor: Predictor) -> None:
     """The form, then the spread of P(mask), the label flips and the cost on a real device."""
     st.caption("A real quantum computer does not return ⟨Z⟩: it returns a few thousand 0/1 readouts, each run a "
                "little different, and noisy. Rerun this photo's circuit and see whether its verdict survives.")
+    bounds_note("inside")
     # a popover: its form's four widgets are drawn only when opened, light for a phone (bench/bench_lighthouse.py)
     with st.popover("Rerun this photo's circuit with shots", icon=":material/replay:"), st.form("shot-spread"):
         columns = st.columns(4)
@@ -38,10 +40,12 @@ def shots_and_noise(followed: Followed, predictor: Predictor) -> None:
             return
         try:
             with st.spinner(f"{repeats} runs of {shots:,} shots on {backend} …"):
-                spread = shot_spread(predictor.head, followed.angles, int(repeats), int(shots), backend,
-                                     DEFAULT_NOISE_DEVICE if noise else None, seed=secrets.randbelow(2**31))
+                spread = run_heavy("inside", shot_spread, predictor.head, followed.angles, int(repeats), int(shots), backend,
+                                   DEFAULT_NOISE_DEVICE if noise else None, seed=secrets.randbelow(2**31))
         except (ValueError, RuntimeError) as exc:
             st.error(str(exc))
+            return
+        if spread is None:  # the heavy-work queue refused it; the page says why
             return
         st.session_state["shot-spread-result"] = (key, spread)
     kept = st.session_state.get("shot-spread-result")

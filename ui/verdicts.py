@@ -6,13 +6,14 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
+from core.circuit.definition import CircuitSpec
 from core.data.images import ImageError, load_rgb
 from core.execution.settings import ExecutionSettings
 from core.execution.single_circuit import exact_probabilities, sample_counts
 from core.faces.annotate import annotate
 from core.faces.detector import MAX_FACES
 from core.learning.predict import PhotoVerdict, Prediction, Predictor
-from ui.figures import histogram_spec, markdown_table
+from ui.figures import histogram_alt, histogram_svg, markdown_table
 from ui.handoff import send_photo
 
 PREVIEW_SIDE = 1280  # never send a 40-megapixel upload back to every browser
@@ -33,7 +34,8 @@ def photo_section(index: int, name: str, data: bytes, predictor: Predictor, samp
     with st.container(key=f"summary-{index}"):
         st.markdown(f"**{name}** — {verdict.summary}")
     # JPEG: a photo as PNG takes 0.4 s to encode and 1.2 MB to send, for every visitor (docs/benchmarks.md: load)
-    st.image(annotate(photo, verdict.labelled_boxes, max_side=PREVIEW_SIDE), width="stretch", output_format="JPEG")
+    st.image(annotate(photo, verdict.labelled_boxes, max_side=PREVIEW_SIDE), width="stretch", output_format="JPEG",
+             alt=f"{name} with a numbered box on each face found: {verdict.summary}")
     if verdict.found > len(verdict.faces):
         st.caption(f"{verdict.found} faces found; the {len(verdict.faces)} largest are classified "
                    f"(at most {MAX_FACES} per photo, so that one crowded photo cannot hold up the room).")
@@ -67,7 +69,8 @@ def prediction_card(key: str, title: str, image: Image.Image, result: Prediction
     left, right = st.columns([1, 3])
     thumbnail = image.copy()
     thumbnail.thumbnail((320, 320))
-    left.image(thumbnail, caption=f"{title}: what the model sees", width="stretch", output_format="JPEG")
+    left.image(thumbnail, caption=f"{title}: what the model sees", width="stretch", output_format="JPEG",
+               alt=f"{title}: the crop the model classified")
     if left.button("Inside the circuit →", key=f"inside-{key}", help="Follow this face through the circuit, step by step, "
                    "and see why it got its verdict"):
         send_photo(title, image)
@@ -91,13 +94,22 @@ def prediction_card(key: str, title: str, image: Image.Image, result: Prediction
 def histogram(key: str, result: Prediction, predictor: Predictor, sampler: str) -> None:
     spec = predictor.checkpoint.spec
     weights = predictor.head.q_params.detach().double().numpy()
-    angles = np.array(result.angles)
-    probs = exact_probabilities(spec, angles, weights)
     try:
-        counts = sample_counts(spec, angles, weights, ExecutionSettings(sampler, 1024, seed=0))
+        counts, probs = histogram_data(spec.n_qubits, spec.depth, tuple(result.angles), weights.tobytes(), sampler)
     except (ValueError, RuntimeError) as exc:
         st.error(f"{sampler} could not sample this circuit: {exc}")
         return
     title = f"This face's circuit on {sampler}: 1,024 shots vs exact"
-    st.vega_lite_chart(spec=histogram_spec(counts, probs, spec.n_qubits, title), width="stretch",
-                       key=f"hist-{key}")  # keyed by position: two uploads may share a file name
+    # an SVG image: twenty phones drawing a chart library's histogram at once is seconds each (docs/benchmarks.md)
+    st.image(histogram_svg(counts, probs, spec.n_qubits, title), width="stretch",
+             alt=histogram_alt(counts, probs, spec.n_qubits))
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def histogram_data(n_qubits: int, depth: int, angles: tuple, weights: bytes, sampler: str) -> tuple[dict, np.ndarray]:
+    """A face's 1,024 sampled shots and exact probabilities, kept: a rerun (another face's toggle) does not sample again."""
+    spec = CircuitSpec(n_qubits, depth)
+    w = np.frombuffer(weights, dtype=np.float64).reshape(spec.weight_shape)
+    a = np.array(angles, dtype=np.float64)
+    return sample_counts(spec, a, w, ExecutionSettings(sampler, 1024, seed=0)), exact_probabilities(spec, a, w)
+

@@ -6,11 +6,13 @@ import streamlit as st
 
 from core.lessons.challenges import CHALLENGES
 from ui import challenge_panel
+from ui.bounds_note import bounds_note
 from ui.handoff import explorer_state
 
 st.title("Challenges")
 st.caption("Each one opens the Circuit explorer set up for it (some controls hidden, to keep the focus); the explorer "
            "shows the goal and checks your circuit live as you change it. Progress is kept for this browser session.")
+bounds_note("challenges")
 
 solved = challenge_panel.done()
 st.progress(len(solved) / len(CHALLENGES), text=f"{len(solved)} of {len(CHALLENGES)} done")

@@ -11,11 +11,12 @@ from core.data.images import ImageError
 from core.execution.backends import local_backends
 from core.execution.noise import DEFAULT_NOISE_DEVICE, short_label
 from core.execution.settings import MAX_SHOTS, ExecutionSettings
-from core.execution.single_circuit import exact_probabilities, sample_counts, statevector
+from core.execution.single_circuit import exact_probabilities, statevector
 from core.lessons.link_state import model_file
 from core.lessons.live import random_weights, total_variation
 from ui import challenge_panel
 from ui import lesson_link as link
+from ui.bounds_note import bounds_note, explorer_counts
 from ui.export_buttons import export_buttons
 from ui.figures import histogram_alt, histogram_svg, markdown_table
 from ui.handoff import remember_explorer
@@ -25,6 +26,7 @@ from ui.state_figures import circuit_alt, whole_circuit_svg
 
 st.title("Circuit explorer")
 st.caption("The same circuit code the model trains with. Change anything: it re-runs at once.")
+bounds_note("explorer")
 start = link.start_state()
 link.lesson_banner(start)
 challenge = challenge_panel.explorer_box(start)
@@ -89,7 +91,7 @@ with right:
     if sampled:
         try:
             settings = ExecutionSettings(backend, int(shots), seed=0, noise=DEFAULT_NOISE_DEVICE if noise else None)
-            counts = sample_counts(spec, angles, weights, settings)
+            counts = explorer_counts(spec, angles, weights, settings)
         except (ValueError, RuntimeError) as exc:
             st.error(str(exc))
     elapsed = time.perf_counter() - started

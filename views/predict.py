@@ -1,5 +1,7 @@
 """Predict: upload photos or use the camera; every face gets its own verdict and the circuit's inside view."""
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
@@ -7,6 +9,7 @@ from core.data.images import ImageError
 from core.execution.backends import local_backends
 from core.faces.detector import MAX_FACES
 from core.server.uploads import UploadLimits, accept_uploads
+from ui.bounds_note import bounds_note, run_heavy
 from ui.ibm_panel import ibm_evaluation_panel
 from ui.model_download import model_downloads
 from ui.shared import backbone_available, checkpoint_options, load_predictor, selected_model
@@ -52,41 +55,55 @@ inputs = [("camera" if f is camera else f.name, f.getvalue()) for f in files[: d
 st.caption(f"Every face is found and judged on its own (at most {MAX_FACES} per photo, the largest): the model was "
            "trained on face close-ups, so each face is cut out first. A photo that already is a close-up is judged whole. "
            f"Each visitor's page reads {limits.describe()} ({max_mb} MB per photo).")
+bounds_note("predict")
 # default.qubit samples fast; qiskit.aer transpiles each circuit, which adds up when a room uploads at once
-# (docs/benchmarks.md: time per circuit)
-samplers = [b.name for b in local_backends()]
+# (docs/benchmarks.md: time per circuit); Q# runs shot by shot holding Python's GIL, ~0.8 s per histogram during which
+# every visitor's page waits (core.server.bounds)
+samplers = [b.name for b in local_backends() if b.family != "qsharp"]
 sampler = st.columns([1, 2])[0].selectbox("Histograms sampled on", samplers, index=samplers.index("default.qubit"),
                                           help="Any simulator gives the same distribution, up to shot noise.")
 
+if inputs:
+    st.header("Verdicts")
 for index, (name, data) in enumerate(inputs):
     with st.container(border=True):
         photo_section(index, name, data, predictor, sampler)
 
 st.divider()
-st.subheader("Run the test set")
+st.header("Run the test set")
 st.caption("Top-1 error over the 120 held-out test images, as the article reports it, with the misclassified photos.")
-if st.button("Run the test set"):
+bounds_note("predict-test-set")
+
+
+def score_test_set(backbone: str):
+    """The test split's features (from the cache) and the head's scores on them."""
     from core.learning.evaluate import evaluate_head
     from core.learning.features import load_split_features
     from core.paths import data_dir
 
+    split = load_split_features(data_dir(), backbone, "test")
+    return split, evaluate_head(predictor.head, split)
+
+
+if st.button("Run the test set"):
     try:
         with st.spinner("Scoring 120 images …"):
-            split = load_split_features(data_dir(), meta["backbone"], "test")
-            result = evaluate_head(predictor.head, split)
+            scored = run_heavy("predict-test-set", score_test_set, meta["backbone"])
     except (FileNotFoundError, ImageError) as exc:
         st.error(str(exc))
-    else:
+        scored = None
+    if scored is not None:
+        split, result = scored
         wrong = [(p, g, t) for p, g, t in zip(split.paths, result["predictions"], split.labels.tolist()) if g != t]
         st.metric("top-1 error", f"{result['top1_error']:.2%}", help=f"{len(wrong)} of {len(split.paths)} wrong")
-        st.dataframe(pd.DataFrame(result["confusion"], index=["true mask", "true no_mask"],
-                                  columns=["pred mask", "pred no_mask"]))
+        st.table(pd.DataFrame(result["confusion"], index=["true mask", "true no_mask"],
+                              columns=["pred mask", "pred no_mask"]))
         if wrong:
             st.markdown("**Misclassified**")
             cols = st.columns(4)
             for i, (p, guess, truth) in enumerate(wrong):
                 caption = f"{predictor.classes[truth]} → predicted {predictor.classes[guess]}"
-                cols[i % 4].image(str(p), caption=caption, width="stretch")
+                cols[i % 4].image(str(p), caption=caption, width="stretch", alt=f"Test image {Path(p).name}: {caption}")
 
 st.divider()
 ibm_evaluation_panel(path, shots=1024)
