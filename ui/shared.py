@@ -116,6 +116,8 @@ def warm_up_in_background() -> threading.Thread:
     """Import torch and the circuit libraries once per process, after the first page, while the visitor reads it.
 
     A page that needs them meanwhile waits for the same import (Python's import lock), never a second one.
+    The imports start WARM_UP_DELAY_S after the first page's script: importing holds the GIL for seconds, and begun
+    at once it held up the server sending the rest of that page (complete 0.5 s later; docs/benchmarks.md, *Start-up*).
     """
 
     def work() -> None:  # the first page needs none of these
@@ -123,6 +125,10 @@ def warm_up_in_background() -> threading.Thread:
         import plotly.graph_objects  # noqa: F401
         import torch  # noqa: F401
 
-    thread = threading.Thread(target=work, name="qtl-warm-up", daemon=True)
+    thread = threading.Timer(WARM_UP_DELAY_S, work)
+    thread.name, thread.daemon = "qtl-warm-up", True
     thread.start()
     return thread
+
+
+WARM_UP_DELAY_S = 2.0
