@@ -23,14 +23,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tools.browser import CHROMIUM, CHROMIUM_FLAGS, PAGES, TITLES, free_port, launch_chromium, open_page, streamlit_server  # noqa: E402
+from tools.browser import CHROMIUM, CHROMIUM_FLAGS, PAGES, TITLES, launch_chromium, open_page, streamlit_server  # noqa: E402
 
 GOALS = {"accessibility": 100, "tbt_ms": 600}
 DEFAULT_LIGHTHOUSE = Path("/work/tools/lighthouse/node_modules/.bin/lighthouse")
@@ -153,30 +151,9 @@ def measure_floor(command: list[str], runs: int, folder: Path) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "floor.py"
         script.write_text(FLOOR_APP)
-        port = free_port()
-        server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script), "--server.address", "127.0.0.1",
-                                   "--server.port", str(port), "--server.fileWatcherType", "none"],
-                                  cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_healthy(url, server)
+        with streamlit_server(app=str(script)) as (url, _):
             run_lighthouse(command, url, folder / "floor-warm.json")
             return measure_page(command, url, "(streamlit floor)", "Floor", runs, folder)
-        finally:
-            server.terminate()
-            server.wait(timeout=15)
-
-
-def _wait_healthy(url: str, server: subprocess.Popen, timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                if answer.read().strip() == b"ok":
-                    return
-        except OSError:
-            time.sleep(0.25)
-    raise RuntimeError(f"the floor page's streamlit did not answer on {url}")
 
 
 def print_table(rows: list[dict]) -> None:

@@ -233,30 +233,12 @@ def first_page(tree: Path, cache: Path | None) -> tuple[float, float]:
 
 @contextmanager
 def _server(tree: Path, tmp: Path, cache: Path):
-    import urllib.request
+    from tools.browser import streamlit_server
 
-    from tools.browser import free_port
-
-    port = free_port()
-    env = {**os.environ, "QTL_JOBS_DIR": str(tmp / "jobs"), "QTL_CHECKPOINTS_DIR": str(ROOT / "checkpoints"),
+    env = {"QTL_JOBS_DIR": str(tmp / "jobs"), "QTL_CHECKPOINTS_DIR": str(ROOT / "checkpoints"),
            "QTL_RUNS_DIR": str(ROOT / "data" / "runs"), "QTL_DATA": str(data_dir()), "QTL_CACHE": str(cache)}
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1", "--server.port", str(port),
-               "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    server = subprocess.Popen(command, cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                    if answer.read().strip() == b"ok":
-                        break
-            except OSError:
-                time.sleep(0.25)
+    with streamlit_server(env, cwd=tree) as (url, _):
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def bench_page(trees: dict[str, Path], repeats: int, tmp: Path) -> dict:

@@ -29,19 +29,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(env: dict[str, str] | None = None, timeout_s: float = 120.0,
-                     own_session: bool = False) -> Iterator[tuple[str, subprocess.Popen]]:
-    """``streamlit run app.py`` on 127.0.0.1; yields (base URL, process) once its health check answers.
+def streamlit_server(env: dict[str, str] | None = None, timeout_s: float = 120.0, own_session: bool = False,
+                     app: str = "app.py", cwd: Path = ROOT) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``streamlit run app.py`` (or ``app``, in ``cwd``) on 127.0.0.1; yields (base URL, process) once it answers.
 
     ``own_session``: start it in a session of its own, as a deployed server runs (a service, a terminal); Linux's
     autogroup scheduling shares the CPU between sessions first.
     """
     port = free_port()
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1", "--server.port", str(port),
+    command = [sys.executable, "-m", "streamlit", "run", app, "--server.address", "127.0.0.1", "--server.port", str(port),
                "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
     artifacts = ROOT / "tests" / "artifacts"
     log = open(artifacts / f"streamlit-{port}.log", "wb") if artifacts.is_dir() else subprocess.DEVNULL
-    server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
+    server = subprocess.Popen(command, cwd=cwd, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
                               start_new_session=own_session)
     url = f"http://127.0.0.1:{port}"
     try:
