@@ -13,7 +13,9 @@
 * A cold retrain: ``python -m core train`` (30 epochs, default.qubit) in a
   child process with an empty feature cache, for the code at ``--baseline``
   (exported with ``git archive``; default HEAD, the right one while the change
-  is not committed, else name the commit before it) and for the working tree.
+  is not committed, else name the commit before it) and for the working tree;
+  then a warm retrain, the same command again on the cache the cold one filled.
+  Each run notes the 1-minute load average before it.
 * The very first page: ``streamlit run app.py`` of each tree, a fresh server
   per sample, chromium opens the first page; seconds until its script run is
   done. The working tree twice: a server's first start (empty cache), and a
@@ -181,11 +183,15 @@ def export_tree(rev: str, into: Path) -> Path:
     return into
 
 
-def cold_retrain(tree: Path, tmp: Path) -> dict:
-    """``python -m core train`` from an empty cache, in a child process; wall time, feature time, accuracy, peak memory."""
+def retrain(tree: Path, tmp: Path, runs: str = "runs") -> dict:
+    """``python -m core train`` on the feature cache in ``tmp`` (empty at first), in a child process.
+
+    Wall time, feature time, accuracy, peak memory (the largest of the process and its children), load before it.
+    """
     env = {**os.environ, "QTL_CACHE": str(tmp / "cache"), "QTL_DATA": str(data_dir())}
     command = [sys.executable, "-m", "core", "train", "--epochs", str(EPOCHS),
-               "--runs-dir", str(tmp / "runs"), "--checkpoints-dir", str(tmp / "ckpt")]
+               "--runs-dir", str(tmp / runs), "--checkpoints-dir", str(tmp / "ckpt")]
+    load = os.getloadavg()[0]
     with open(tmp / "stderr", "w+b") as err:
         start = time.perf_counter()
         child = subprocess.Popen(command, cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=err)
@@ -196,20 +202,27 @@ def cold_retrain(tree: Path, tmp: Path) -> dict:
             err.seek(0)
             raise RuntimeError(f"training in {tree} failed: {err.read().decode()[-2000:]}")
     peak = usage.ru_maxrss / 2**20
-    record = json.loads(next((tmp / "runs").glob("*.json")).read_text())
+    record = json.loads(next((tmp / runs).glob("*.json")).read_text())
     return {"wall_s": wall, "feature_s": record["totals"]["feature_seconds"], "train_s": record["totals"]["seconds"]
-            - record["totals"]["feature_seconds"], "test_accuracy": record["test"]["accuracy"], "peak_rss_gib": peak}
+            - record["totals"]["feature_seconds"], "test_accuracy": record["test"]["accuracy"], "peak_rss_gib": peak,
+            "load_before": load}
 
 
 def bench_retrain(trees: dict[str, Path], repeats: int) -> dict:
+    """Per tree: a cold retrain, then a warm one on the cache it filled; trees alternate, ``repeats`` rounds."""
     runs: dict[str, list[dict]] = {name: [] for name in trees}
+    warm: dict[str, list[dict]] = {name: [] for name in trees}
     for round_ in range(repeats):
         for name, tree in trees.items():
-            print(f"  cold retrain, round {round_ + 1}: {name}", flush=True)
+            print(f"  cold and warm retrain, round {round_ + 1}: {name}", flush=True)
             with tempfile.TemporaryDirectory() as tmp:
-                runs[name].append(cold_retrain(tree, Path(tmp)))
+                runs[name].append(retrain(tree, Path(tmp)))
+                warm[name].append(retrain(tree, Path(tmp), runs="warm-runs"))
     return {name: {"runs": r, "median_wall_s": statistics.median(x["wall_s"] for x in r),
-                   "median_feature_s": statistics.median(x["feature_s"] for x in r)} for name, r in runs.items()}
+                   "median_feature_s": statistics.median(x["feature_s"] for x in r),
+                   "median_train_s": statistics.median(x["train_s"] for x in r),
+                   "warm_runs": warm[name], "median_warm_wall_s": statistics.median(x["wall_s"] for x in warm[name])}
+            for name, r in runs.items()}
 
 
 def first_page(tree: Path, cache: Path | None) -> tuple[float, float]:
@@ -273,12 +286,15 @@ def table(results: dict) -> str:
         n = f["network_only"]
         lines += [f"network alone, random 224×224: before {n['before']:.1f} images/s, after {n['after']:.1f} images/s", ""]
     if "retrain" in results:
-        lines += ["cold retrain (empty cache, 30 epochs default.qubit, child process):", "| code | wall s | features s | "
-                  "fit+test s | test accuracy | peak GiB |", "|---|---|---|---|---|---|"]
+        lines += ["cold retrain (empty cache, 30 epochs default.qubit, child process), then warm (the cache it filled):",
+                  "| code | wall s (samples) | features s | fit+test s | warm wall s (samples) | test accuracy | peak GiB "
+                  "| load before |", "|---|---|---|---|---|---|---|---|"]
         for name, r in results["retrain"].items():
-            last = r["runs"][-1]
-            lines.append(f"| {name} | {r['median_wall_s']:.1f} | {r['median_feature_s']:.1f} | {last['train_s']:.1f} "
-                         f"| {last['test_accuracy']:.3f} | {last['peak_rss_gib']:.2f} |")
+            last, samples = r["runs"][-1], lambda runs: ", ".join(f"{x['wall_s']:.1f}" for x in runs)
+            loads = [x["load_before"] for x in r["runs"] + r["warm_runs"]]
+            lines.append(f"| {name} | {r['median_wall_s']:.1f} ({samples(r['runs'])}) | {r['median_feature_s']:.1f} "
+                         f"| {r['median_train_s']:.1f} | {r['median_warm_wall_s']:.1f} ({samples(r['warm_runs'])}) "
+                         f"| {last['test_accuracy']:.3f} | {last['peak_rss_gib']:.2f} | {min(loads):.2f}-{max(loads):.2f} |")
         lines.append("")
     if "page" in results:
         lines += ["very first page (fresh server, chromium):", "| code | shown s | complete s (samples) |", "|---|---|---|"]

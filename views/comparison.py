@@ -32,17 +32,20 @@ if not done:
 
 backbones = sorted({r["config"]["backbone"] for r in done})
 seeds_all = sorted({r["config"]["seed"] for r in done})
-f1, f2 = st.columns(2)
-backbone = f1.selectbox("Backbone", backbones)
-seeds = f2.multiselect("Seeds", seeds_all, default=seeds_all)
-chosen = comparison.completed(done, backbone, seeds)
-groups = comparison.group(chosen)
+# The filters sit in a popover, drawn only when opened: multiselects full of chips cost a phone's browser
+# seconds of main-thread work on every load (bench/bench_lighthouse.py).
+with st.popover("Backbone, seeds and series", icon="🔎"):
+    backbone = st.selectbox("Backbone", backbones)
+    seeds = st.multiselect("Seeds", seeds_all, default=seeds_all)
+    chosen = comparison.completed(done, backbone, seeds)
+    groups = comparison.group(chosen)
+    labels = sorted(groups, key=lambda s: (comparison.family(groups[s][0]) == "classical", s))
+    shown = st.multiselect("Series", labels, default=labels) if groups else []
+st.caption(f"Showing **{backbone}**, seeds {', '.join(map(str, seeds)) or 'none'}: {len(shown)} of {len(labels)} series.")
 if not groups:
     st.info("No runs match these filters." if not any(map(comparison.is_grid, chosen)) else "Only grid runs match these filters.")
     show_grid_studies(chosen)
     st.stop()
-labels = sorted(groups, key=lambda s: (comparison.family(groups[s][0]) == "classical", s))
-shown = st.multiselect("Series", labels, default=labels)
 show_article = st.toggle(f"Show {ARTICLE_LABEL}", value=True)
 article = article_results()
 st.caption("Lines: mean over the selected seeds; bands: ± one standard deviation. Colours follow the article: "
@@ -87,10 +90,12 @@ if show_article:
 
 st.header("Test confusion matrices (summed over seeds)")
 st.caption("Each series' 2 × 2 matrix on one row: how many test images of each true class got each prediction.")
-st.table(pd.DataFrame([{
-    "series": r["series"], "true mask → pred mask": r["confusion"][0][0], "true mask → pred no_mask": r["confusion"][0][1],
-    "true no_mask → pred mask": r["confusion"][1][0], "true no_mask → pred no_mask": r["confusion"][1][1],
-} for r in summary]), hide_index=True)
+with st.popover("Show the confusion matrices", icon="🧮"):  # a table of 40 cells, drawn only when opened
+    st.table(pd.DataFrame([{
+        "series": r["series"], "true mask → pred mask": r["confusion"][0][0],
+        "true mask → pred no_mask": r["confusion"][0][1],
+        "true no_mask → pred mask": r["confusion"][1][0], "true no_mask → pred no_mask": r["confusion"][1][1],
+    } for r in summary]), hide_index=True)
 
 st.header("Epoch log, as the article printed it")
 with st.popover("Show the epoch logs", icon="📜"):  # two 30-row tables, drawn only when opened: light for a phone
@@ -121,11 +126,14 @@ if cost:
 
 st.header("The same training on a cloud QPU (estimate)")
 st.caption("Assumptions, not measurements: change them to your provider's. Circuit counts come from the recorded runs.")
-a1, a2, a3, a4 = st.columns(4)
-queue = a1.number_input("queue wait per job (s)", 0.0, 86_400.0, 60.0, step=10.0)
-shot_us = a2.number_input("time per shot (µs)", 1.0, 10_000.0, 250.0, step=50.0)
-overhead = a3.number_input("overhead per circuit (s)", 0.0, 60.0, 0.05, step=0.05)
-per_job = a4.number_input("circuits per job", 1, 10_000, 1, help="1 = the article's single jobs; 228 = one training step per job")
+with st.popover("Change the assumptions", icon="⚙"):  # four number inputs, drawn only when opened
+    queue = st.number_input("queue wait per job (s)", 0.0, 86_400.0, 60.0, step=10.0)
+    shot_us = st.number_input("time per shot (µs)", 1.0, 10_000.0, 250.0, step=50.0)
+    overhead = st.number_input("overhead per circuit (s)", 0.0, 60.0, 0.05, step=0.05)
+    per_job = st.number_input("circuits per job", 1, 10_000, 1,
+                              help="1 = the article's single jobs; 228 = one training step per job")
+st.caption(f"Assumed: {queue:g} s queue wait per job, {shot_us:g} µs a shot, {overhead:g} s overhead a circuit, "
+           f"{int(per_job)} circuit(s) a job.")
 quantum_runs = [runs[0] for label, runs in groups.items() if label in shown and comparison.family(runs[0]) != "classical"]
 if quantum_runs:
     counts = circuits_for_training(quantum_runs[0])

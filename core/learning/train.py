@@ -72,6 +72,7 @@ def build_model(cfg: TrainConfig, in_features: int,
 def executor_in_background(cfg: TrainConfig) -> Future[CircuitExecutor] | None:
     """The quantum head's executor, built and warmed up (imports, compilation) in a thread while the features load.
 
+    The thread also imports what the fit's optimizer will (torch._dynamo, with triton where installed).
     A cold training spends seconds on each, one core at a time; the features keep both cores busy only once
     the backbone has loaded. None for a classical head.
     """
@@ -81,6 +82,7 @@ def executor_in_background(cfg: TrainConfig) -> Future[CircuitExecutor] | None:
     def build() -> CircuitExecutor:
         executor = make_executor(cfg.spec, cfg.execution)
         executor.warm_up()
+        import torch._dynamo  # noqa: F401  torch.optim's first optimizer imports it (2 s): here, while the features load
         return executor
 
     pool = ThreadPoolExecutor(1, thread_name_prefix="qtl-executor")
