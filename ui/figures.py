@@ -40,32 +40,6 @@ def histogram_figure(counts: dict[str, int] | None, probs: np.ndarray, n_qubits:
     return fig
 
 
-def histogram_spec(counts: dict[str, int] | None, probs: np.ndarray, n_qubits: int, title: str) -> dict:
-    """The same histogram as a Vega-Lite spec for ``st.vega_lite_chart``: what the Predict page shows.
-
-    A browser draws it in about half the time a Plotly figure takes (docs/benchmarks.md, *Load*),
-    which counts when a whole workshop uploads at once (bench/load_test.py).
-    """
-    labels, series = histogram_data(counts, probs, n_qubits)
-    rows = [{"bitstring": b, "series": name, "probability": float(v[i])}
-            for name, v in series.items() for i, b in enumerate(labels)]
-    order = list(series)
-    return {
-        "title": title,
-        "height": 300,
-        "data": {"values": rows},
-        "mark": {"type": "bar", "tooltip": True},
-        "encoding": {
-            "x": {"field": "bitstring", "type": "nominal", "sort": labels, "title": "bitstring (qubit 0 first)"},
-            "xOffset": {"field": "series", "type": "nominal", "sort": order},
-            "y": {"field": "probability", "type": "quantitative", "title": "probability"},
-            "color": {"field": "series", "type": "nominal", "sort": order,
-                      "scale": {"domain": order, "range": list(HISTOGRAM_COLOURS[: len(order)])},
-                      "legend": {"orient": "bottom", "title": None}},
-        },
-    }
-
-
 def histogram_svg(counts: dict[str, int] | None, probs: np.ndarray, n_qubits: int, title: str) -> str:
     """The same histogram as a plain SVG for ``st.image``: no chart library for the browser to load and run,
     which keeps the explorer's page light on a phone. Pair it with :func:`histogram_alt`."""

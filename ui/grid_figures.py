@@ -7,45 +7,6 @@ import streamlit as st
 from core.results import comparison
 from ui.svg_charts import heatmap_alt, heatmap_svg
 
-# sequential Vega schemes: darker is more accurate, darker is slower
-ACCURACY_SCHEME, TIME_SCHEME = "greens", "oranges"
-
-
-def heatmap_spec(rows: list[dict], value: str, title: str, legend: str, number_format: str, scheme: str) -> dict:
-    """A Vega-Lite heatmap of ``value`` per grid cell (rows of :func:`core.results.comparison.grid_studies`).
-
-    Each cell is labelled with its mean; the tooltip adds the spread over seeds and how many seeds.
-    """
-    first = rows[0]
-    values = [{"row": r["row"], "column": r["column"], "value": r[value], "sd": r[f"{value}_sd"], "seeds": r["seeds"]}
-              for r in rows]
-    low, high = min(v["value"] for v in values), max(v["value"] for v in values)
-    middle = (low + high) / 2
-    kind = "ordinal" if all(isinstance(v["column"], (int, float)) for v in values) else "nominal"
-    tooltip = [{"field": "row", "title": first["row_name"]}, {"field": "column", "title": first["column_name"]},
-               {"field": "value", "title": legend, "format": number_format},
-               {"field": "sd", "title": "± sd over seeds", "format": number_format}, {"field": "seeds", "title": "seeds"}]
-    return {
-        "title": title,
-        "height": 260,
-        "autosize": {"type": "fit-x", "contains": "padding"},
-        "data": {"values": values},
-        "encoding": {
-            "x": {"field": "column", "type": kind, "title": first["column_name"], "axis": {"labelAngle": 0}},
-            "y": {"field": "row", "type": "ordinal", "title": first["row_name"], "sort": "descending"},
-        },
-        "layer": [
-            {"mark": {"type": "rect", "tooltip": True},
-             "encoding": {"color": {"field": "value", "type": "quantitative", "title": legend,
-                                    "scale": {"scheme": scheme}, "legend": {"orient": "right"}},
-                          "tooltip": tooltip}},
-            {"mark": {"type": "text", "fontSize": 12},
-             "encoding": {"text": {"field": "value", "type": "quantitative", "format": number_format},
-                          "color": {"condition": {"test": f"datum.value > {middle!r}", "value": "white"}, "value": "black"},
-                          "tooltip": tooltip}},
-        ],
-    }
-
 
 def show_grid_studies(records: list[dict]) -> None:
     """The page's grid section: per study, heatmaps of test accuracy and training time, and what they show."""

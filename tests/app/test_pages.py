@@ -146,16 +146,14 @@ def test_predict_offers_the_test_set_on_ibm_only_when_enabled(app_env, monkeypat
     assert [b for b in at.button if b.label == "Send the test set to IBM Quantum"]
 
 
-def test_histogram_spec_holds_both_distributions_in_bitstring_order():
-    from ui.figures import histogram_figure, histogram_spec
+def test_histogram_data_holds_both_distributions_in_bitstring_order():
+    from ui.figures import histogram_data, histogram_figure
 
-    spec = histogram_spec({"00": 700, "11": 324}, np.array([0.5, 0.0, 0.0, 0.5]), 2, "two qubits")
-    rows = spec["data"]["values"]
-    assert spec["encoding"]["x"]["sort"] == ["00", "01", "10", "11"] and spec["encoding"]["x"]["type"] == "nominal"
-    measured = {r["bitstring"]: r["probability"] for r in rows if r["series"] == "measured (1,024 shots)"}
-    exact = {r["bitstring"]: r["probability"] for r in rows if r["series"] == "exact probability"}
-    assert measured == {"00": 700 / 1024, "01": 0.0, "10": 0.0, "11": 324 / 1024} and sum(exact.values()) == 1.0
-    assert len(histogram_spec(None, np.full(8, 1 / 8), 3, "exact only")["data"]["values"]) == 8
+    labels, series = histogram_data({"00": 700, "11": 324}, np.array([0.5, 0.0, 0.0, 0.5]), 2)
+    assert labels == ["00", "01", "10", "11"]
+    assert list(series["measured (1,024 shots)"]) == [700 / 1024, 0.0, 0.0, 324 / 1024]
+    assert sum(series["exact probability"]) == 1.0
+    assert len(histogram_data(None, np.full(8, 1 / 8), 3)[0]) == 8
     figure = histogram_figure({"00": 700, "11": 324}, np.array([0.5, 0.0, 0.0, 0.5]), 2, "two qubits")
     expected = [[0.5, 0.0, 0.0, 0.5], [700 / 1024, 0.0, 0.0, 324 / 1024]]
     assert [list(bar.y) for bar in figure.data] == expected, "the same data in Plotly"

@@ -95,7 +95,7 @@ def test_a_run_that_raises_is_reported_and_the_other_finishes(local_ray, face_ma
 def test_the_shipped_grid_is_left_out_of_the_series_and_makes_one_study():
     from core.paths import DATA_ROOT
     from core.results import comparison
-    from ui.grid_figures import heatmap_spec
+    from ui.svg_charts import heatmap_alt, heatmap_svg
 
     records = comparison.completed(load_runs(DATA_ROOT / "runs").records)
     groups = comparison.group(records)
@@ -109,8 +109,9 @@ def test_the_shipped_grid_is_left_out_of_the_series_and_makes_one_study():
     cell = next(r for r in rows if (r["row"], r["column"]) == (4, 6))
     runs = [r for r in records if r.get("grid") == {"n_qubits": 4, "depth": 6}]
     assert cell["test_acc"] == pytest.approx(sum(r["test"]["accuracy"] for r in runs) / 3 * 100)
-    spec = heatmap_spec(rows, "test_acc", "Test accuracy", "test acc. %", ".1f", "greens")
-    assert len(spec["data"]["values"]) == 16 and spec["encoding"]["y"]["title"] == "qubits"
+    svg = heatmap_svg(rows, "test_acc", "Test accuracy", ".1f", "#1e7b1e")
+    assert svg.startswith("<svg") and f"{cell['test_acc']:.1f}" in svg
+    assert heatmap_alt(rows, "test_acc", "Test accuracy", ".1f").count(" and depth ") == 16
     best, slow = max(rows, key=lambda r: r["test_acc"]), max(rows, key=lambda r: r["train_seconds"])
     finding = comparison.grid_finding(rows)
     assert f"to {best['test_acc']:.1f} % (qubits {best['row']}, depth {best['column']})" in finding
