@@ -7,6 +7,7 @@ import atexit
 import gc
 import os
 import sys
+from functools import cache
 
 from core.commands.progress import training_bars
 from core.execution.noise import NOISE_DEVICES
@@ -19,6 +20,18 @@ from core.results.runs import run_training, summary
 
 DEVICE_HELP = ("where the backbone runs: auto (a CUDA GPU where PyTorch sees one, else the CPU), cpu or cuda; "
                "the head and the circuit simulators run on the CPU (default: %(default)s)")
+
+
+@cache
+def _freeze_at_exit() -> None:
+    """Once per process, however often ``main`` runs (a test, a notebook).
+
+    At exit, the interpreter's last garbage collections walk every object torch, JAX and PennyLane made (2 s);
+    frozen, they are skipped (0.5 s). Only objects in reference cycles stay unfreed, for the OS to reclaim;
+    records, checkpoints and caches are written and closed before (atomic writes).
+    """
+    atexit.register(gc.freeze)
+
 
 def main(argv: list[str] | None = None, prog: str = "python -m core train") -> int:
     parser = argparse.ArgumentParser(prog=prog, description=__doc__.split(":", 1)[1].strip())
@@ -42,10 +55,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m core train") -> i
     parser.add_argument("--resnet18-weights", default=None, help="a local resnet18 ImageNet weights file")
     parser.add_argument("--device", default=defaults.device, choices=DEVICES, help=DEVICE_HELP)
     args = parser.parse_args(argv)
-    # At exit, the interpreter's last garbage collections walk every object torch, JAX and PennyLane made (2 s);
-    # frozen, they are skipped (0.5 s). Only objects in reference cycles stay unfreed, for the OS to reclaim;
-    # records, checkpoints and caches are written and closed before (atomic writes).
-    atexit.register(gc.freeze)
+    _freeze_at_exit()
     if args.resnet18_weights:
         os.environ[RESNET18_WEIGHTS_ENV] = args.resnet18_weights
     try:

@@ -82,7 +82,12 @@ class RetinaFaceDetector:
     """RetinaFace at the scales of ``passes``; ``threads`` for onnxruntime (1 on a server where sessions run side by side)."""
 
     def __init__(self, threshold: float = THRESHOLD, threads: int = 1, passes: tuple[Pass, ...] = PASSES):
+        import cv2
         import onnxruntime
+
+        # OpenCV's own pool would add threads to every resize on top of the looks' pool (a server's sessions run side
+        # by side); it is process-wide, so it is set here, once, rather than on every resize.
+        cv2.setNumThreads(1)
 
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = options.inter_op_num_threads = threads
@@ -95,9 +100,9 @@ class RetinaFaceDetector:
         self._looks = ThreadPoolExecutor(max(1, (os.cpu_count() or 1) // threads), thread_name_prefix="qtl-faces")
 
     def detect(self, photo: Image.Image) -> list[DetectedFace]:
-        zoom = LONG_SIDE / max(photo.size)
+        zoom, pixels = LONG_SIDE / max(photo.size), np.asarray(photo)
         looks = [(step, mirror) for step in self.passes for mirror in step.views()]
-        seen = dict(zip(looks, self._looks.map(lambda look: self._look(photo, zoom, *look), looks), strict=True))
+        seen = dict(zip(looks, self._looks.map(lambda look: self._look(pixels, zoom, *look), looks), strict=True))
         found = [f for step in self.passes for f in self._scored(step, seen) if _side(f) * zoom < step.below]
         kept = [found[i] for i in non_maximum_suppression([f.box for f in found], [f.score for f in found])]
         faces = [DetectedFace(f.box.clipped(*photo.size), f.score) for f in kept]
@@ -108,13 +113,14 @@ class RetinaFaceDetector:
             return seen[step, step.mirror]
         return [f for f in fuse(seen[step, False], seen[step, True]) if f.score > self.threshold]
 
-    def _look(self, photo: Image.Image, zoom: float, step: Pass, mirror: bool) -> list[DetectedFace]:
-        """Faces scoring above the threshold (a two-way pass: above ``FLOOR``) in the photo resized by ``zoom × step.scale``."""
+    def _look(self, pixels: np.ndarray, zoom: float, step: Pass, mirror: bool) -> list[DetectedFace]:
+        """Faces scoring above the threshold (a two-way pass: above ``FLOOR``) in the photo's pixels (H × W × 3)
+        resized by ``zoom × step.scale``."""
         scale = zoom * step.scale
-        width, height = max(1, round(photo.width * scale)), max(1, round(photo.height * scale))
-        picture = resized(np.asarray(photo), width, height)
-        pixels = network_input(picture[:, ::-1] if mirror else picture)
-        outputs = self.sessions[step.strides].run(None, {"input": pixels})
+        width, height = max(1, round(pixels.shape[1] * scale)), max(1, round(pixels.shape[0] * scale))
+        picture = resized(pixels, width, height)
+        batch = network_input(picture[:, ::-1] if mirror else picture)
+        outputs = self.sessions[step.strides].run(None, {"input": batch})
         offsets, logits = (np.concatenate(outputs[part::2], axis=1)[0] for part in (0, 1))
         scores = 1 / (1 + np.exp(logits[:, 0] - logits[:, 1]))  # the softmax's face column
         keep = scores > (FLOOR if step.both_ways else self.threshold)
@@ -151,12 +157,11 @@ def fuse(plain: list[DetectedFace], mirrored: list[DetectedFace], overlap: float
 def resized(pixels: np.ndarray, width: int, height: int) -> np.ndarray:
     """RGB pixels (H × W × 3) at ``width`` × ``height``: bilinear up, area-averaged down.
 
-    OpenCV's resize, on one thread (a server's sessions run side by side): Pillow's bilinear took 19 ms for a
+    OpenCV's resize (on one thread once a ``RetinaFaceDetector`` is built): Pillow's bilinear took 19 ms for a
     1280 × 720 photo at 1.5 ×, OpenCV's 3 ms, the pixels within 1 of each other.
     """
     import cv2
 
-    cv2.setNumThreads(1)
     grow = width * height >= pixels.shape[0] * pixels.shape[1]
     return cv2.resize(np.ascontiguousarray(pixels), (width, height), interpolation=cv2.INTER_LINEAR if grow else cv2.INTER_AREA)
 
