@@ -6,8 +6,6 @@ import math
 
 import numpy as np
 
-# Plotly is imported inside the function that uses it: a page draws only the figures it shows.
-
 # The article plotted Cirq, Qiskit and PennyLane in blue, orange and green.
 FAMILY_COLOURS = {"cirq": "#1f77b4", "qiskit": "#ff7f0e", "pennylane": "#2ca02c", "qsharp": "#9467bd", "classical": "#7f7f7f",
                   "article": "#d62728"}
@@ -26,23 +24,9 @@ def histogram_data(counts: dict[str, int] | None, probs: np.ndarray, n_qubits: i
     return labels, series
 
 
-def histogram_figure(counts: dict[str, int] | None, probs: np.ndarray, n_qubits: int, title: str):
-    """Measured bitstring frequencies next to the exact probabilities (Plotly: zoom and hover, for the explorer)."""
-    import plotly.graph_objects as go
-
-    labels, series = histogram_data(counts, probs, n_qubits)
-    fig = go.Figure()
-    for (name, values), colour, opacity in zip(series.items(), HISTOGRAM_COLOURS, (0.55, 1.0)):
-        fig.add_bar(x=labels, y=values, name=name, marker_color=colour, opacity=opacity)
-    fig.update_layout(title=title, barmode="group", xaxis_title="bitstring (qubit 0 first)", yaxis_title="probability",
-                      height=340, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.3))
-    fig.update_xaxes(type="category", categoryorder="array", categoryarray=labels)  # "0101" is a label, not the number 101
-    return fig
-
-
 def histogram_svg(counts: dict[str, int] | None, probs: np.ndarray, n_qubits: int, title: str) -> str:
-    """The same histogram as a plain SVG for ``st.image``: no chart library for the browser to load and run,
-    which keeps the explorer's page light on a phone. Pair it with :func:`histogram_alt`."""
+    """Measured bitstring frequencies next to the exact probabilities, as a plain SVG for ``st.image``: no chart
+    library for the browser to load and run, which keeps a page light on a phone. Pair it with :func:`histogram_alt`."""
     from html import escape
 
     labels, series = histogram_data(counts, probs, n_qubits)

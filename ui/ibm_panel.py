@@ -19,7 +19,7 @@ from core.ibm import connection as ibm_connection
 from core.ibm.connection import LOCAL_LABEL, Connection, IBMError
 from core.ibm.job_cache import JobRecord
 from core.server.access import maintainer_secret
-from ui.figures import histogram_figure
+from ui.figures import histogram_alt, histogram_svg
 from ui.retrain import is_maintainer
 
 ONLY_MAINTAINER = "Only the maintainer can send this to IBM Quantum."
@@ -123,8 +123,9 @@ def ibm_panel(spec: CircuitSpec, angles: Any, weights: Any, shots: int = 1024) -
     if record.done:
         probs = exact_probabilities(spec, np.asarray(angles, dtype=float), np.asarray(weights, dtype=float))
         title = f"{record.backend}: measured vs exact (job {record.job_id[:8]}…)"
-        st.plotly_chart(histogram_figure(record.histogram, probs, spec.n_qubits, title), width="stretch",
-                        key=f"ibm-hist-{record.key}")
+        # an SVG image, like every histogram in the app: no chart library for a phone to load and run
+        st.image(histogram_svg(record.histogram, probs, spec.n_qubits, title), width="stretch",
+                 alt=histogram_alt(record.histogram, probs, spec.n_qubits))
 
 
 def ibm_evaluation_panel(checkpoint_path: str, data_dir: str | None = None, limit: int | None = None, shots: int = 1024) -> None:

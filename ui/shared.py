@@ -122,7 +122,6 @@ def warm_up_in_background() -> threading.Thread:
 
     def work() -> None:  # the first page needs none of these
         import pennylane  # noqa: F401
-        import plotly.graph_objects  # noqa: F401
         import torch  # noqa: F401
 
     thread = threading.Timer(WARM_UP_DELAY_S, work)

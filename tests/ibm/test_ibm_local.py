@@ -213,9 +213,23 @@ def test_the_panel_sends_once_and_shows_job_backend_status_and_histogram(local):
     assert metrics["backend"] == "fake_manila" and metrics["status"] == "DONE" and metrics["shots"] == "512"
     job_id = json.loads(records(local)[0].read_text())["job_id"]
     assert any(job_id in c.value for c in at.caption)
-    assert at.get("plotly_chart"), "the result histogram"
+    assert _histograms(at) == [_expected_histogram(local)], "the result histogram: measured vs exact, as an SVG"
     at = AppTest.from_string(PANEL_SCRIPT, default_timeout=120).run()  # a new visitor, same circuit
-    assert not at.button and submission.SUBMISSIONS == before + 1 and at.get("plotly_chart")
+    assert not at.button and submission.SUBMISSIONS == before + 1 and _histograms(at) == [_expected_histogram(local)]
+
+
+def _histograms(at) -> list[tuple[bool, str]]:
+    """Every st.image on the page: (whether it is an SVG, its alt text)."""
+    return [(img.url.startswith("data:image/svg+xml"), img.alt) for element in at.get("image") for img in element.proto.imgs]
+
+
+def _expected_histogram(local: Path) -> tuple[bool, str]:
+    """PANEL_SCRIPT's job, in words: its measured counts next to the circuit's exact probabilities."""
+    from ui.figures import histogram_alt
+
+    rng = np.random.default_rng(0)
+    probs = exact_probabilities(CircuitSpec(4, 2), rng.uniform(-1, 1, 4), rng.uniform(-3, 3, (2, 4)))
+    return True, histogram_alt(json.loads(records(local)[0].read_text())["counts"][0], probs, 4)
 
 
 class _StubService:
