@@ -14,6 +14,7 @@ import statistics
 import tempfile
 import threading
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -153,17 +154,26 @@ async def _open_predict(page, url: str, timeout_ms: float) -> tuple[float, float
     return opened, _span(first_request, last_message)
 
 
+@contextlib.asynccontextmanager
+async def _own_page(browser, timeout_ms: float, init_script: str | None = None) -> AsyncIterator:
+    """A page in a browser context of its own (its own Streamlit session), closed after the with-block."""
+    context = await browser.new_context()
+    context.set_default_timeout(timeout_ms)
+    if init_script:
+        await context.add_init_script(init_script)
+    try:
+        yield await context.new_page()
+    finally:
+        await context.close()
+
+
 async def _visitor(browser, url: str, photo: Path, timeout_ms: float, ready: asyncio.Barrier | None = None,
                    on_ready=None) -> Visit:
     """Open Predict, wait (with the others) until every page has loaded, upload, read every face's class.
 
     ``on_ready`` is called once, by the first visitor through the barrier, when all pages are ready.
     """
-    context = await browser.new_context()
-    context.set_default_timeout(timeout_ms)
-    await context.add_init_script(_DELIVERY_SPY)
-    try:
-        page = await context.new_page()
+    async with _own_page(browser, timeout_ms, _DELIVERY_SPY) as page:
         opened, opened_served = await _open_predict(page, url, timeout_ms)
         if ready is not None and await ready.wait() == 0 and on_ready is not None:
             on_ready()
@@ -180,24 +190,19 @@ async def _visitor(browser, url: str, photo: Path, timeout_ms: float, ready: asy
         first_request, rerun, delivered_at = await page.evaluate(_SERVED_JS, start_epoch * 1000)
         return Visit(done_at - start_epoch, delivered_at / 1000 - start_epoch if delivered_at else float("nan"), opened,
                      opened_served, _span(first_request, delivered_at), _span(rerun, delivered_at), done_at)
-    finally:
-        await context.close()
 
 
 async def _other_pages(browser, url: str, stop: asyncio.Event, timeout_ms: float) -> list[float]:
     """Meanwhile, another visitor keeps opening the comparison and concepts pages."""
     times = []
-    context = await browser.new_context()
-    context.set_default_timeout(timeout_ms)
-    page = await context.new_page()
-    for name in ("comparison", "concepts") * 50:
-        if stop.is_set():
-            break
-        start = time.perf_counter()
-        await page.goto(f"{url}/{'' if name == 'concepts' else name}", wait_until="domcontentloaded")
-        await page.get_by_role("heading", level=1).filter(has_text=TITLES[name]).first.wait_for(timeout=timeout_ms)
-        times.append(time.perf_counter() - start)
-    await context.close()
+    async with _own_page(browser, timeout_ms) as page:
+        for name in ("comparison", "concepts") * 50:
+            if stop.is_set():
+                break
+            start = time.perf_counter()
+            await page.goto(f"{url}/{'' if name == 'concepts' else name}", wait_until="domcontentloaded")
+            await page.get_by_role("heading", level=1).filter(has_text=TITLES[name]).first.wait_for(timeout=timeout_ms)
+            times.append(time.perf_counter() - start)
     return times
 
 
@@ -294,11 +299,8 @@ async def heavy_visitor(kind: str, browser, url: str, stop: asyncio.Event, timeo
     shot spread at its maxima with noise, Predict's test-set button. Returns {kind, done, failures, seconds}."""
     if kind not in WORST_KINDS:
         raise ValueError(f"unknown heavy visitor {kind!r}; known: {', '.join(WORST_KINDS)}")
-    context = await browser.new_context()
-    context.set_default_timeout(timeout_ms)
-    page = await context.new_page()
     done, failures, seconds = 0, [], []
-    try:
+    async with _own_page(browser, timeout_ms) as page:
         while not stop.is_set():
             start = time.perf_counter()
             try:
@@ -311,8 +313,6 @@ async def heavy_visitor(kind: str, browser, url: str, stop: asyncio.Event, timeo
                     await page.screenshot(path=str(ROOT / "bench" / "out" / f"heavy-{kind}-{len(failures)}.png"), full_page=True)
                 if len(failures) > 3:
                     break
-    finally:
-        await context.close()
     return {"kind": kind, "done": done, "failures": failures, "seconds": seconds}
 
 

@@ -4,69 +4,67 @@ and a message the visitor can act on; every page states its bound."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
 from core.server.bounds import PAGE_BOUNDS, HeavyPool, PoolBusy, explorer_is_heavy, page_bound
 
 
-def _hold(pool: HeavyPool, entered: threading.Event, release: threading.Event) -> threading.Thread:
-    def run():
+@contextmanager
+def held(pool: HeavyPool) -> Iterator[None]:
+    """The pool's slot held by another thread for the with-block, then given back."""
+    entered, release = threading.Event(), threading.Event()
+
+    def hold():
         with pool.slot():
             entered.set()
             release.wait(10)
 
-    thread = threading.Thread(target=run)
-    thread.start()
-    assert entered.wait(10)
-    return thread
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert entered.wait(10)
+        yield
+    finally:
+        release.set()
+        holder.join()
 
 
 def test_a_second_run_waits_its_turn_and_is_told_how_many_go_first():
-    pool, entered, release = HeavyPool(slots=1, max_waiting=2, wait_s=10), threading.Event(), threading.Event()
-    holder = _hold(pool, entered, release)
-    told, order = [], []
+    pool, told, order = HeavyPool(slots=1, max_waiting=2, wait_s=10), [], []
 
     def second():
         with pool.slot(on_wait=told.append):
             order.append("second ran")
 
     waiter = threading.Thread(target=second)
-    waiter.start()
-    waiter.join(0.3)
-    assert order == [] and pool.waiting == 1 and pool.running == 1, "the second run waits while the first holds the slot"
-    release.set()
-    holder.join()
+    with held(pool):
+        waiter.start()
+        waiter.join(0.3)
+        assert order == [] and pool.waiting == 1 and pool.running == 1, "the second run waits while the first holds the slot"
     waiter.join(10)
     assert order == ["second ran"] and told == [1]
     assert (pool.running, pool.waiting) == (0, 0)
 
 
 def test_a_full_queue_refuses_at_once_with_a_message():
-    pool, entered, release = HeavyPool(slots=1, max_waiting=0, wait_s=10), threading.Event(), threading.Event()
-    holder = _hold(pool, entered, release)
-    try:
-        with pytest.raises(PoolBusy, match=r"busy with 1 heavy run\(s\) and 0 waiting: try again"):
-            with pool.slot():
-                pass
-    finally:
-        release.set()
-        holder.join()
+    pool = HeavyPool(slots=1, max_waiting=0, wait_s=10)
+    with held(pool), pytest.raises(PoolBusy, match=r"busy with 1 heavy run\(s\) and 0 waiting: try again"):
+        with pool.slot():
+            pass
     with pool.slot():  # free again
         assert pool.running == 1
 
 
 def test_a_wait_that_runs_out_says_so_and_leaves_the_queue():
-    pool, entered, release = HeavyPool(slots=1, max_waiting=3, wait_s=0.2), threading.Event(), threading.Event()
-    holder = _hold(pool, entered, release)
-    try:
+    pool = HeavyPool(slots=1, max_waiting=3, wait_s=0.2)
+    with held(pool):
         with pytest.raises(PoolBusy, match=r"Waited 0.2 s for a turn"):
             with pool.slot():
                 pass
         assert pool.waiting == 0
-    finally:
-        release.set()
-        holder.join()
 
 
 def test_an_error_in_the_work_frees_the_slot():
