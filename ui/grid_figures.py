@@ -8,12 +8,16 @@ from core.results import comparison
 from ui.svg_charts import heatmap_alt, heatmap_svg
 
 
-def show_grid_studies(records: list[dict]) -> None:
-    """The page's grid section: per study, heatmaps of test accuracy and training time, and what they show."""
+def show_grid_studies(records: list[dict], heading: bool = True) -> None:
+    """The page's grid section: per study, heatmaps of test accuracy and training time, and what they show.
+
+    ``heading``: start with the section's header (not inside a tab that already names it).
+    """
     studies = comparison.grid_studies(records)
     if not studies:
         return
-    st.header("Grid studies: the circuit's shape")
+    if heading:
+        st.header("Grid studies: the circuit's shape")
     names = sorted(studies)
     study = st.selectbox("Study", names, key="grid_study") if len(names) > 1 else names[0]
     rows = studies[study]
@@ -27,4 +31,4 @@ def show_grid_studies(records: list[dict]) -> None:
                      alt=heatmap_alt(rows, value, title, number_format))
     st.caption("Training time: the fit and the test score of one run, features not counted (computed once, shared by "
                "every run). Runs that ran side by side (on Ray) shared the machine: compare times within a study. "
-               "Grid runs are left out of the curves and tables above.")
+               "Grid runs are left out of the other curves and tables.")

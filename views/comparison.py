@@ -48,66 +48,65 @@ if not groups:
     st.stop()
 show_article = st.toggle(f"Show {ARTICLE_LABEL}", value=True)
 article = article_results()
-st.caption("Lines: mean over the selected seeds; bands: ± one standard deviation. Colours follow the article: "
-           "Cirq blue, Qiskit orange, PennyLane green; classical baselines grey; the article's figures red, dashed.")
-
 series = [s for s in labels if s in shown]
-article_log = article["qiskit_log"] if show_article else None
-
-
+summary = [r for r in comparison.summary_rows(groups) if r["series"] in shown]
+cost = comparison.noise_cost(groups)
+sections = ["Training curves", "Per simulator", *(["NISQ noise"] if cost else []), "Cloud QPU estimate",
+            *(["Grid studies"] if comparison.grid_studies(chosen) else [])]
+# Only the open tab is drawn (its name is in the address: a lesson link can open one): a phone's browser draws a
+# few charts on load instead of the whole page (bench/bench_lighthouse.py)
+tabs = dict(zip(sections, st.tabs(sections, key="section", on_change="rerun", bind="query-params")))
 
 
 def curves(column, metric: str, title: str, axis: str) -> None:
     """One chart of per-epoch curves, as an SVG image: light for a phone's browser (bench/bench_lighthouse.py)."""
-    lines = curve_lines(groups, series, metric, article_log, f"{ARTICLE_LABEL}: Qiskit")
+    lines = curve_lines(groups, series, metric, article["qiskit_log"] if show_article else None, f"{ARTICLE_LABEL}: Qiskit")
     if lines:
         column.image(lines_svg(lines, title, "epoch", axis), width="stretch", alt=lines_alt(lines, title, "epoch", axis))
 
 
-c1, c2 = st.columns(2)
-curves(c1, "train_acc", "Training accuracy", "accuracy")
-curves(c2, "val_acc", "Validation accuracy", "accuracy")
-curves(c1, "train_loss", "Training loss", "cross-entropy")
-curves(c2, "val_loss", "Validation loss", "cross-entropy")
+def training_curves() -> None:
+    st.caption("Lines: mean over the selected seeds; bands: ± one standard deviation. Colours follow the article: "
+               "Cirq blue, Qiskit orange, PennyLane green; classical baselines grey; the article's figures red, dashed.")
+    c1, c2 = st.columns(2)
+    curves(c1, "train_acc", "Training accuracy", "accuracy")
+    curves(c2, "val_acc", "Validation accuracy", "accuracy")
+    curves(c1, "train_loss", "Training loss", "cross-entropy")
+    curves(c2, "val_loss", "Validation loss", "cross-entropy")
 
-st.header("Per simulator")
-summary = [r for r in comparison.summary_rows(groups) if r["series"] in shown]
-table = pd.DataFrame([{
-    "series": r["series"], "seeds": len(r["seeds"]),
-    "train acc. (last epoch) %": f"{r['final_train_acc']:.2f} ± {r['final_train_acc_sd']:.2f}",
-    "best val. acc. %": f"{r['best_val_acc']:.2f} ± {r['best_val_acc_sd']:.2f}",
-    "test acc. %": f"{r['test_acc']:.2f} ± {r['test_acc_sd']:.2f}",
-    "test top-1 error %": f"{r['test_top1_error']:.2f} ± {r['test_top1_error_sd']:.2f}",
-    "s / epoch": f"{r['seconds_per_epoch']:.2f} ± {r['seconds_per_epoch_sd']:.2f}",
-    "circuits / run": f"{r['circuits']:,}", "shots / run": f"{r['shots']:,}",
-} for r in summary])
-st.table(table, hide_index=True)
-if show_article:
-    final = article["final_train_accuracy"]
-    st.markdown(f"**{ARTICLE_LABEL}** — train accuracy at epoch 30: Cirq {final['cirq.simulator']:.2%}, "
-                f"Qiskit {final['qiskit.aer']:.2%}, PennyLane {final['default.qubit']:.2%}; 30 epochs on the Qiskit "
-                f"simulator took {article['qiskit_training_seconds'] / 60:.0f} min on a laptop CPU.")
 
-st.header("Test confusion matrices (summed over seeds)")
-st.caption("Each series' 2 × 2 matrix on one row: how many test images of each true class got each prediction.")
-with st.popover("Show the confusion matrices", icon="🧮"):  # a table of 40 cells, drawn only when opened
+def per_simulator() -> None:
+    st.table(pd.DataFrame([{
+        "series": r["series"], "seeds": len(r["seeds"]),
+        "train acc. (last epoch) %": f"{r['final_train_acc']:.2f} ± {r['final_train_acc_sd']:.2f}",
+        "best val. acc. %": f"{r['best_val_acc']:.2f} ± {r['best_val_acc_sd']:.2f}",
+        "test acc. %": f"{r['test_acc']:.2f} ± {r['test_acc_sd']:.2f}",
+        "test top-1 error %": f"{r['test_top1_error']:.2f} ± {r['test_top1_error_sd']:.2f}",
+        "s / epoch": f"{r['seconds_per_epoch']:.2f} ± {r['seconds_per_epoch_sd']:.2f}",
+        "circuits / run": f"{r['circuits']:,}", "shots / run": f"{r['shots']:,}",
+    } for r in summary]), hide_index=True)
+    if show_article:
+        final = article["final_train_accuracy"]
+        st.markdown(f"**{ARTICLE_LABEL}** — train accuracy at epoch 30: Cirq {final['cirq.simulator']:.2%}, "
+                    f"Qiskit {final['qiskit.aer']:.2%}, PennyLane {final['default.qubit']:.2%}; 30 epochs on the Qiskit "
+                    f"simulator took {article['qiskit_training_seconds'] / 60:.0f} min on a laptop CPU.")
+    st.subheader("Test confusion matrices (summed over seeds)")
+    st.caption("Each series' 2 × 2 matrix on one row: how many test images of each true class got each prediction.")
     st.table(pd.DataFrame([{
         "series": r["series"], "true mask → pred mask": r["confusion"][0][0],
         "true mask → pred no_mask": r["confusion"][0][1],
         "true no_mask → pred mask": r["confusion"][1][0], "true no_mask → pred no_mask": r["confusion"][1][1],
     } for r in summary]), hide_index=True)
+    st.subheader("Epoch log, as the article printed it")
+    with st.popover("Show the epoch logs", icon="📜"):  # two 30-row tables, drawn only when opened
+        pick = st.selectbox("Series", series, key="log_series")
+        st.table(pd.DataFrame(comparison.article_style_table(groups[pick])), hide_index=True)
+        if show_article:
+            st.caption(f"{ARTICLE_LABEL}, Qiskit local simulator:")
+            st.table(pd.DataFrame(article["qiskit_log"]), hide_index=True)
 
-st.header("Epoch log, as the article printed it")
-with st.popover("Show the epoch logs", icon="📜"):  # two 30-row tables, drawn only when opened: light for a phone
-    pick = st.selectbox("Series", [s for s in labels if s in shown], key="log_series")
-    st.table(pd.DataFrame(comparison.article_style_table(groups[pick])), hide_index=True)
-    if show_article:
-        st.caption(f"{ARTICLE_LABEL}, Qiskit local simulator:")
-        st.table(pd.DataFrame(article["qiskit_log"]), hide_index=True)
 
-cost = comparison.noise_cost(groups)
-if cost:
-    st.header("What NISQ noise costs")
+def nisq_noise() -> None:
     noisy_run = next(r for label, runs in groups.items() if "noise" in label for r in runs)
     model = noisy_run.get("noise_model") or noise_record(noisy_run["config"]["noise"])
     st.markdown(f"qiskit.aer with the noise model of **{model['description']}** ({model['device']} from qiskit-ibm-runtime's "
@@ -124,18 +123,19 @@ if cost:
     st.markdown(f"After the last epoch the noise costs **{last['val_acc_cost']:.1%}** validation accuracy and "
                 f"**{last['val_loss_cost']:+.3f}** validation loss.")
 
-st.header("The same training on a cloud QPU (estimate)")
-st.caption("Assumptions, not measurements: change them to your provider's. Circuit counts come from the recorded runs.")
-with st.popover("Change the assumptions", icon="⚙"):  # four number inputs, drawn only when opened
-    queue = st.number_input("queue wait per job (s)", 0.0, 86_400.0, 60.0, step=10.0)
-    shot_us = st.number_input("time per shot (µs)", 1.0, 10_000.0, 250.0, step=50.0)
-    overhead = st.number_input("overhead per circuit (s)", 0.0, 60.0, 0.05, step=0.05)
-    per_job = st.number_input("circuits per job", 1, 10_000, 1,
+
+def cloud_qpu() -> None:
+    st.caption("Assumptions, not measurements: change them to your provider's. Circuit counts come from the recorded runs.")
+    a1, a2, a3, a4 = st.columns(4)
+    queue = a1.number_input("queue wait per job (s)", 0.0, 86_400.0, 60.0, step=10.0)
+    shot_us = a2.number_input("time per shot (µs)", 1.0, 10_000.0, 250.0, step=50.0)
+    overhead = a3.number_input("overhead per circuit (s)", 0.0, 60.0, 0.05, step=0.05)
+    per_job = a4.number_input("circuits per job", 1, 10_000, 1,
                               help="1 = the article's single jobs; 228 = one training step per job")
-st.caption(f"Assumed: {queue:g} s queue wait per job, {shot_us:g} µs a shot, {overhead:g} s overhead a circuit, "
-           f"{int(per_job)} circuit(s) a job.")
-quantum_runs = [runs[0] for label, runs in groups.items() if label in shown and comparison.family(runs[0]) != "classical"]
-if quantum_runs:
+    quantum_runs = [runs[0] for label, runs in groups.items() if label in shown and comparison.family(runs[0]) != "classical"]
+    if not quantum_runs:
+        st.info("No quantum series is selected.")
+        return
     counts = circuits_for_training(quantum_runs[0])
     shots = quantum_runs[0]["config"].get("shots") or 1024
     assumptions = QPUAssumptions(queue, shot_us * 1e-6, overhead, int(per_job), int(shots))
@@ -148,4 +148,10 @@ if quantum_runs:
                 f"{human_duration(whole['total_s'])}** "
                 f"— the article estimated *{article['qpu_estimate']}*.")
 
-show_grid_studies(chosen)
+
+DRAW = {"Training curves": training_curves, "Per simulator": per_simulator, "NISQ noise": nisq_noise,
+        "Cloud QPU estimate": cloud_qpu, "Grid studies": lambda: show_grid_studies(chosen, heading=False)}
+for name, tab in tabs.items():
+    if tab.open:
+        with tab:
+            DRAW[name]()

@@ -72,6 +72,26 @@ def test_every_page_and_a_prediction_in_chromium(server, browser, face_mask_410,
     assert not errors, errors
 
 
+def test_the_comparison_page_draws_the_tab_its_address_names(server, browser):
+    """A tab's name goes into the address, so a lesson link can open it; only the open tab's content is drawn."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    open_page(page, server, "comparison", timeout_ms=120_000)
+    assert page.locator("[data-testid='stImage'] img").count() == 4, "the training curves: four charts"
+    assert page.locator("table").count() == 0, "the tables' tab is not drawn yet"
+    page.get_by_role("tab", name="Per simulator").click()
+    page.locator("table").first.wait_for(timeout=60_000)
+    wait_until_idle(page, 60_000)
+    assert "section=Per+simulator" in page.url
+    assert page.locator("[data-testid='stImage'] img").count() == 0, "the curves are gone with their tab"
+    link = page.url
+    page.close()
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(link)
+    page.locator("table").first.wait_for(timeout=60_000)
+    assert page.get_by_role("tab", name="Per simulator").get_attribute("aria-selected") == "true"
+    page.close()
+
+
 @pytest.mark.parametrize("viewport", [{"width": 1400, "height": 1100}, {"width": 390, "height": 844}], ids=["desktop", "phone"])
 def test_a_group_photo_gets_one_verdict_per_face_in_chromium(server, browser, face_mask_410, tmp_path, viewport):
     photo, expected = group_photo(tmp_path, 0, face_mask_410)

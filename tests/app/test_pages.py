@@ -39,8 +39,25 @@ def test_explorer_reruns_on_change(app_env, open_page):
     assert len(table) == 3 and "exact ⟨Z⟩" in table.columns and "± shot error (1σ)" in table.columns
 
 
-def test_comparison_shows_the_runs_and_the_article(app_env, open_page):
+def _section(at, name: str):
+    """Open one of the comparison page's tabs, as its address (?section=…) does."""
+    at.query_params["section"] = name
+    return at.run()
+
+
+def test_comparison_draws_only_the_open_tab(app_env, open_page):
     at = open_page("comparison")
+    assert [t.label for t in at.tabs][:2] == ["Training curves", "Per simulator"]
+    assert sum(img.alt.startswith("Line chart, ") for img in _images(at)) == 4 and not at.table, \
+        "the first tab's curves, nothing of the other tabs"
+    _section(at, "Per simulator")
+    assert not at.exception and at.table and not _images(at), "the table tab, without the curves"
+    at = _section(open_page("comparison"), "no such tab")  # a fresh visitor with a bad address: the first tab
+    assert not at.exception and sum(img.alt.startswith("Line chart, ") for img in _images(at)) == 4
+
+
+def test_comparison_shows_the_runs_and_the_article(app_env, open_page):
+    at = _section(open_page("comparison"), "Per simulator")
     summary = at.table[0].value
     assert list(summary["series"]) == ["default.qubit, analytic"]
     assert "The article" in " ".join(m.value for m in at.markdown)
@@ -97,7 +114,7 @@ def test_bad_files_in_checkpoints_and_runs_are_skipped_with_a_warning(app_env, t
     torch.save({"format": "x", "payload": CodeOnLoad(f"touch {marker}")}, checkpoints / "evil.pt")
     monkeypatch.setenv("QTL_RUNS_DIR", str(runs))
     monkeypatch.setenv("QTL_CHECKPOINTS_DIR", str(checkpoints))
-    at = open_page("comparison")
+    at = _section(open_page("comparison"), "Per simulator")
     warnings = " ".join(w.value for w in at.warning)
     assert "half.json" in warnings and "wrong.json" in warnings
     assert at.table[0].value.shape[0] == 1, "the good run is still shown"
@@ -118,7 +135,7 @@ def test_the_shipped_runs_and_models_render(monkeypatch, tmp_path, open_page):
     monkeypatch.delenv("QTL_RUNS_DIR", raising=False)
     monkeypatch.delenv("QTL_CHECKPOINTS_DIR", raising=False)
     monkeypatch.chdir(ROOT)
-    at = open_page("comparison")
+    at = _section(open_page("comparison"), "Per simulator")
     assert not at.exception, [e.value for e in at.exception]
     summary = next(d.value for d in at.table if "series" in d.value.columns and "test acc. %" in d.value.columns)
     series = set(summary["series"])
@@ -127,8 +144,9 @@ def test_the_shipped_runs_and_models_render(monkeypatch, tmp_path, open_page):
                      "classical mlp head"):
         assert expected in series
     assert set(summary["seeds"]) == {3}, "three seeds of every configuration are shipped"
-    assert "What NISQ noise costs" in [h.value for h in at.header]
-    assert any(m.label == "circuits per epoch" and m.value == "13,730" for m in at.metric)
+    assert "NISQ noise" in [t.label for t in at.tabs]
+    assert "accuracy lost" in " ".join(img.alt for img in _images(_section(at, "NISQ noise")))
+    assert any(m.label == "circuits per epoch" and m.value == "13,730" for m in _section(at, "Cloud QPU estimate").metric)
     at = open_page("predict")
     assert not at.exception and "test accuracy 99" in at.caption[0].value
 
@@ -147,16 +165,24 @@ def test_predict_offers_the_test_set_on_ibm_only_when_enabled(app_env, monkeypat
 
 
 def test_histogram_data_holds_both_distributions_in_bitstring_order():
-    from ui.figures import histogram_data, histogram_figure
+    import re as regex
+
+    from ui.figures import HISTOGRAM_COLOURS, histogram_data, histogram_svg
 
     labels, series = histogram_data({"00": 700, "11": 324}, np.array([0.5, 0.0, 0.0, 0.5]), 2)
     assert labels == ["00", "01", "10", "11"]
     assert list(series["measured (1,024 shots)"]) == [700 / 1024, 0.0, 0.0, 324 / 1024]
     assert sum(series["exact probability"]) == 1.0
     assert len(histogram_data(None, np.full(8, 1 / 8), 3)[0]) == 8
-    figure = histogram_figure({"00": 700, "11": 324}, np.array([0.5, 0.0, 0.0, 0.5]), 2, "two qubits")
+    svg = histogram_svg({"00": 700, "11": 324}, np.array([0.5, 0.0, 0.0, 0.5]), 2, "two qubits")
+    bars = [(float(x), float(h), colour) for x, h, colour in  # the legend's keys are 10 × 10, whole numbers
+            regex.findall(r'<rect x="([\d.]+)" y="[\d.]+" width="\d+\.\d" height="([\d.]+)" fill="(#\w+)"/>', svg)]
     expected = [[0.5, 0.0, 0.0, 0.5], [700 / 1024, 0.0, 0.0, 324 / 1024]]
-    assert [list(bar.y) for bar in figure.data] == expected, "the same data in Plotly"
+    tallest = max(h for _, h, _ in bars)
+    for values, colour in zip(expected, HISTOGRAM_COLOURS):
+        series = sorted((x, h) for x, h, c in bars if c == colour)  # left to right: bitstring order
+        assert [round(h / tallest, 2) for _, h in series] == [round(v / max(max(e) for e in expected), 2) for v in values], \
+            "the same data in the SVG, each series in its colour"
 
 
 def test_the_shipped_server_config_bounds_uploads_and_skips_the_per_rerun_gc():
