@@ -9,6 +9,9 @@ from __future__ import annotations
 import streamlit as st
 
 st.set_page_config(page_title="Quantum transfer learning", page_icon="⚛", layout="wide")
+# A Markdown table wider than a phone scrolls sideways in its own box instead of widening the whole page
+# (tests/app/test_phone_browser.py); st.table's tables already do.
+st.html("<style>[data-testid='stMarkdownContainer'] table{display:block;overflow-x:auto;max-width:100%}</style>")
 
 from ui.retrain import retrain_panel  # noqa: E402
 from ui.shared import model_picker, warm_up_in_background  # noqa: E402

@@ -10,26 +10,31 @@ from tools.browser import CHROMIUM, ROOT, TITLES, open_page, settle, streamlit_s
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).is_file(), reason=f"{CHROMIUM} is missing (apt-get install chromium)")
 
-# Elements that stick out past the viewport's right edge with no scrolling box around them (a wide table inside
-# a horizontally scrollable box is fine on a phone; one that the page clips or widens is not). The nearest box that
-# scrolls counts: one whose content fits (a table header cell's text box, as wide as the cell) is passed over.
+# Elements that stick out past the viewport's right edge with no box around them that scrolls sideways (a wide table
+# in a horizontally scrollable box is fine on a phone). The nearest box that scrolls counts: one whose content fits (a
+# table header cell's text box, as wide as the cell) is passed over. The page's own scrolling area (stMain) does not
+# count: a page that scrolls sideways on a phone is what this test catches. A box that hides its overflow within the
+# screen (a slider's track around its range input) does.
 OVERFLOW = """() => {
   const width = document.documentElement.clientWidth;
   const scrollsSideways = el => {
-    for (let a = el.parentElement; a; a = a.parentElement) {
+    for (let a = el.parentElement; a && a.dataset.testid !== 'stMain'; a = a.parentElement) {
       const x = getComputedStyle(a).overflowX;
       if ((x === 'auto' || x === 'scroll') && a.scrollWidth > a.clientWidth) return a.getBoundingClientRect().right <= width + 1;
+      if ((x === 'hidden' || x === 'clip') && a.getBoundingClientRect().right <= width + 1) return true;  // cut off unseen
     }
     return false;
   };
+  const unseen = el => { const s = getComputedStyle(el); return s.opacity === '0' || s.visibility === 'hidden'; };
   const out = [];
   for (const el of document.querySelectorAll('[data-testid="stMain"] *')) {
     const box = el.getBoundingClientRect();
-    if (box.width > 0 && box.height > 0 && box.right > width + 1 && !scrollsSideways(el))
+    if (box.width > 0 && box.height > 0 && box.right > width + 1 && !unseen(el) && !scrollsSideways(el))
       out.push({right: Math.round(box.right), tag: el.tagName, testid: el.dataset.testid || '',
                 text: (el.textContent || '').slice(0, 60)});
   }
-  return {width, scroll: document.scrollingElement.scrollWidth, outside: out.slice(0, 5)};
+  const main = document.querySelector('[data-testid="stMain"]');
+  return {width, scroll: Math.max(document.scrollingElement.scrollWidth, main.scrollWidth), outside: out.slice(0, 5)};
 }"""
 
 
