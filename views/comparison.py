@@ -100,7 +100,8 @@ def per_simulator() -> None:
     st.subheader("Epoch log, as the article printed it")
     with st.popover("Show the epoch logs", icon="📜"):  # two 30-row tables, drawn only when opened
         pick = st.selectbox("Series", series, key="log_series")
-        st.table(pd.DataFrame(comparison.article_style_table(groups[pick])), hide_index=True)
+        if pick is not None:  # every series unticked in the filters: nothing to pick
+            st.table(pd.DataFrame(comparison.article_style_table(groups[pick])), hide_index=True)
         if show_article:
             st.caption(f"{ARTICLE_LABEL}, Qiskit local simulator:")
             st.table(pd.DataFrame(article["qiskit_log"]), hide_index=True)

@@ -56,6 +56,15 @@ def test_comparison_draws_only_the_open_tab(app_env, open_page):
     assert not at.exception and sum(img.alt.startswith("Line chart, ") for img in _images(at)) == 4
 
 
+def test_every_comparison_tab_survives_every_series_unticked(app_env, open_page):
+    at = open_page("comparison")
+    series = next(m for m in at.multiselect if m.label == "Series")
+    series.set_value([]).run()
+    for tab in [t.label for t in at.tabs]:
+        assert not _section(at, tab).exception, tab
+    assert "No quantum series is selected." in [i.value for i in _section(at, "Cloud QPU estimate").info]
+
+
 def test_comparison_shows_the_runs_and_the_article(app_env, open_page):
     at = _section(open_page("comparison"), "Per simulator")
     summary = at.table[0].value
