@@ -22,8 +22,9 @@ def _home() -> None:
     st.switch_page("views/concepts.py", query_params=st.query_params.to_dict())
 
 
+home = st.Page(_home, title="Home", default=True, visibility="hidden")
 pages = [
-    st.Page(_home, title="Home", default=True, visibility="hidden"),
+    home,
     st.Page("views/concepts.py", title="Concepts", icon="📘", url_path="concepts"),
     st.Page("views/explorer.py", title="Circuit explorer", icon="🎛", url_path="explorer"),
     st.Page("views/comparison.py", title="Backend comparison", icon="📊", url_path="comparison"),
@@ -32,6 +33,8 @@ pages = [
     st.Page("views/challenges.py", title="Challenges", icon="🎯", url_path="challenges"),
 ]
 navigation = st.navigation(pages)
+if navigation is home:
+    _home()  # before the sidebar is drawn: the visitor's first script run is only the redirect
 st.sidebar.title("⚛ Quantum transfer learning")
 model_picker()
 retrain_panel()

@@ -55,7 +55,8 @@ def test_every_page_and_a_prediction_in_chromium(server, browser, face_mask_410,
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
 
-    open_page(page, server, "concepts", timeout_ms=120_000)
+    open_page(page, server, "concepts", timeout_ms=120_000)  # the root address, as the server prints it
+    assert page.url.rstrip("/").endswith("/concepts"), "the root address goes on to the Concepts page's own"
     for name in PAGES:
         if name != "concepts":
             switch_page(page, name, timeout_ms=120_000)
