@@ -60,7 +60,8 @@ def test_every_page_and_a_prediction_in_chromium(server, browser, face_mask_410,
     for name in PAGES:
         if name != "concepts":
             switch_page(page, name, timeout_ms=120_000)
-        assert page.locator("[data-testid='stException']").count() == 0, f"{name} shows an exception"
+        shown = page.locator("[data-testid='stException']").all_inner_texts()
+        assert not shown, f"{name} shows an exception: {shown}"
         assert page.locator("[data-testid='stSidebarNav']").is_visible()
         if name != "predict":
             settle(page)
@@ -76,14 +77,16 @@ def test_every_page_and_a_prediction_in_chromium(server, browser, face_mask_410,
 def test_the_comparison_page_draws_the_tab_its_address_names(server, browser):
     """A tab's name goes into the address, so a lesson link can open it; only the open tab's content is drawn."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    charts = page.locator("[data-testid='stImage'] img")
     open_page(page, server, "comparison", timeout_ms=120_000)
-    assert page.locator("[data-testid='stImage'] img").count() == 4, "the training curves: four charts"
+    charts.nth(3).wait_for(timeout=60_000)  # an image element appears once its picture has loaded
+    assert charts.count() == 4, "the training curves: four charts"
     assert page.locator("table").count() == 0, "the tables' tab is not drawn yet"
     page.get_by_role("tab", name="Per simulator").click()
+    page.wait_for_url("**section=Per+simulator**", timeout=60_000)
     page.locator("table").first.wait_for(timeout=60_000)
     wait_until_idle(page, 60_000)
-    assert "section=Per+simulator" in page.url
-    assert page.locator("[data-testid='stImage'] img").count() == 0, "the curves are gone with their tab"
+    page.wait_for_function("() => !document.querySelector(\"[data-testid='stImage'] img\")", timeout=60_000)
     link = page.url
     page.close()
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
