@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from qiskit import transpile
 from qiskit_aer import AerSimulator
 
-from core.circuit.definition import CircuitSpec, symbolic_ops
+from core.circuit.definition import CircuitSpec, parameter_rows, symbolic_ops
 from core.circuit.qiskit_circuit import qiskit_circuit
 from core.circuit.readout import z_signs
 from core.execution.noise import device_circuit, fake_backend
@@ -162,3 +164,24 @@ class AerShotSampler:
 
     def run(self, rows: np.ndarray) -> np.ndarray:
         return self.counts(rows) @ self.signs / self.shots
+
+
+@functools.lru_cache(maxsize=32)
+def _measured_circuit(spec: CircuitSpec):
+    """The circuit measured into n bits, transpiled for Aer once per shape (about 0.5 s: Aer builds its target anew)."""
+    circuit, theta = qiskit_circuit(spec, clbits=spec.n_qubits)
+    circuit.measure(range(spec.n_qubits), range(spec.n_qubits))
+    simulator = AerSimulator(method="statevector", max_parallel_threads=1)
+    return transpile(circuit, simulator, optimization_level=0), list(theta), simulator
+
+
+def measured_counts(spec: CircuitSpec, angles: np.ndarray, weights: np.ndarray, shots: int, seed: int | None) -> dict[str, int]:
+    """Counts of ``shots`` measurements by Aer of one circuit (wire 0 the leftmost bit, as PennyLane writes them).
+
+    The pages' histograms: the transpiled circuit is kept per shape, so a slider's rerun only binds new angles.
+    """
+    circuit, theta, simulator = _measured_circuit(spec)
+    row = parameter_rows(angles, weights, spec)[0]
+    bound = circuit.assign_parameters(dict(zip(theta, row)))
+    counts = simulator.run(bound, shots=shots, seed_simulator=seed).result().get_counts()
+    return {bits.replace(" ", "")[::-1]: int(n) for bits, n in counts.items()}  # Qiskit writes qubit 0 rightmost

@@ -68,6 +68,10 @@ def sample_counts(spec: CircuitSpec, angles: Any, weights: Any, settings: Execut
         from core.execution import qsharp_executor
 
         return qsharp_executor.sample_counts(spec, angles, weights, settings.shots, settings.seed)
+    if settings.backend == "qiskit.aer" and not settings.noise and angles.ndim == 1:
+        from core.execution.aer_sampler import measured_counts  # PennyLane's device transpiles every circuit anew
+
+        return measured_counts(spec, angles, weights, settings.shots, settings.seed)
     with PENNYLANE_LOCK:
         counts = _qnode(spec, settings, lambda: qml.counts(wires=range(spec.n_qubits)))(angles, weights)
     return {str(k): int(v) for k, v in counts.items()}

@@ -60,3 +60,28 @@ def test_numpy_shots_agree_with_aers_own_sampling():
     expvals = sampler.run(rows)
     assert (np.abs(expvals - probs @ sampler.signs) <= 4.5 * np.sqrt(1 / shots)).all()
     assert not np.allclose(expvals, probs @ sampler.signs), "with shots, ⟨Z⟩ carries shot noise"
+
+
+def test_a_pages_histogram_on_aer_is_aers_measurement_of_that_circuit():
+    """single_circuit.sample_counts on qiskit.aer: wire 0 leftmost, seeded, distributed as the exact probabilities,
+    and the transpiled circuit is kept per shape (a new angle reuses it)."""
+    from core.execution import aer_sampler
+    from core.execution.settings import ExecutionSettings
+    from core.execution.single_circuit import sample_counts
+
+    half = np.pi / 2  # after the Hadamard layer, RY(+π/2) makes |1⟩ and RY(-π/2) makes |0⟩
+    basis = sample_counts(CircuitSpec(4, 0), [half, -half, -half, half], np.zeros((0, 4)), ExecutionSettings("qiskit.aer", 50, 0))
+    assert basis == {"1001": 50}
+
+    spec, shots = CircuitSpec(3, 2), 20_000
+    angles, weights = np.array([0.3, -1.1, 0.7]), np.random.default_rng(5).uniform(-np.pi, np.pi, spec.weight_shape)
+    settings = ExecutionSettings("qiskit.aer", shots, 7)
+    aer_sampler._measured_circuit.cache_clear()
+    counts = sample_counts(spec, angles, weights, settings)
+    assert counts == sample_counts(spec, angles, weights, settings), "the same seed, the same counts"
+    assert counts != sample_counts(spec, angles, weights, ExecutionSettings("qiskit.aer", shots, 8))
+    sample_counts(spec, angles + 0.1, weights, settings)
+    assert aer_sampler._measured_circuit.cache_info().misses == 1
+    probs = exact_probabilities(spec, angles, weights)
+    observed = np.array([counts.get(format(i, "03b"), 0) for i in range(8)])
+    assert observed.sum() == shots and chisquare(observed, probs * shots).pvalue > 1e-3
