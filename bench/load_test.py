@@ -1,9 +1,11 @@
 """Load test: N concurrent browser sessions upload a photo on Predict while a retrain runs.
 
-    python bench/load_test.py [--sessions 20] [--runs 1] [--browsers 1] [--worst-case 10] [--own-session]
+    python bench/load_test.py [--sessions 20] [--runs 1] [--photos group|closeup] [--browsers 1] [--worst-case 10] [--own-session]
     python bench/load_test.py --page-bounds
 
-Loopback only, bounded in sessions and time. Prints median and 95th-percentile
+Each visitor uploads a generated group photo of three faces (default) or, with ``--photos closeup``, one
+test-split close-up (the test before Predict found faces). Loopback only, bounded in sessions and time.
+Prints median and 95th-percentile
 time from upload to the shown prediction, and, to tell the server's share from
 the browsers', from upload to the moment the server's message with the
 prediction reached the page; the other pages' load times meanwhile, and the
@@ -25,7 +27,7 @@ import sys
 from pathlib import Path
 
 from tools.browser import ROOT
-from tools.load import LoadResult, median, p95, run_load, worst_case_visitors
+from tools.load import PHOTOS, LoadResult, median, p95, run_load, worst_case_visitors
 
 GOALS = {"p95_s": 10.0, "served_p95_s": 5.0, "opened_served_p95_s": 5.0, "server_peak_mb": 4096.0}
 
@@ -193,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=20, choices=range(1, 51), metavar="1..50")
     parser.add_argument("--runs", type=int, default=1, choices=range(1, 11), metavar="1..10",
                         help="repeat the whole test, each on a fresh server (default 1)")
+    parser.add_argument("--photos", default="group", choices=PHOTOS,
+                        help="what each visitor uploads: a group photo of three faces (default) or one close-up")
     parser.add_argument("--browsers", type=int, default=1, choices=range(1, 51), metavar="1..50",
                         help="chromium processes the visitors are spread over (default: all in one)")
     parser.add_argument("--own-session", action="store_true",
@@ -211,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.runs > 1:
             print(f"run {run + 1} of {args.runs} …", flush=True)
         results.append(run_load(args.sessions, browsers=min(args.browsers, args.sessions), own_session=args.own_session,
-                                extra=worst_case_visitors(args.worst_case)))
+                                extra=worst_case_visitors(args.worst_case), photos=args.photos))
         if args.runs > 1:
             s = summarize(results[-1:])
             print(f"  shown {s['succeeded']}/{s['sessions']}, p95 {s['p95_s']} s, server's share p95 {s['served_p95_s']} s, "
@@ -228,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     raw = [{"prediction_s": r.prediction_s, "delivered_s": r.delivered_s, "opened_s": r.opened_s,
             "other_page_s": r.other_page_s, "browsers": r.browsers, "opened_served_s": r.opened_served_s,
             "served_s": r.served_s, "rerun_s": r.rerun_s} for r in results]
-    report = {**(pooled or per_run[0]), "goals": GOALS, "runs": [{**s, **v} for s, v in zip(per_run, raw)]}
+    report = {**(pooled or per_run[0]), "photos": args.photos, "goals": GOALS, "runs": [{**s, **v} for s, v in zip(per_run, raw)]}
     out.write_text(json.dumps(report, indent=1))
     print(f"wrote {out}")
     heavy_ok = all(not h["failures"] for r in results for h in r.heavy)

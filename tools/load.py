@@ -181,10 +181,14 @@ async def _visitor(browser, url: str, photo: Path, timeout_ms: float, ready: asy
         await page.locator(UPLOADER).first.set_input_files(str(photo))
         await appears(page, summary(0), timeout_ms / 1000)
         faces = faces_in(await page.locator(summary(0)).inner_text())
-        if not faces:
-            raise ValueError(f"no face found in {photo.name}")
-        done_at = await appears(page, face_verdict(0, faces), timeout_ms / 1000)
-        labels = [verdict_label(await page.locator(face_verdict(0, n)).inner_text()) for n in range(1, faces + 1)]
+        if faces:
+            done_at = await appears(page, face_verdict(0, faces), timeout_ms / 1000)
+            shown = [face_verdict(0, n) for n in range(1, faces + 1)]
+        else:  # a close-up the detector finds no face in: as a visitor would, classify it whole
+            await page.get_by_text("Classify the whole image anyway").click()
+            done_at = await appears(page, face_verdict(0, "whole"), timeout_ms / 1000)
+            shown = [face_verdict(0, "whole")]
+        labels = [verdict_label(await page.locator(selector).inner_text()) for selector in shown]
         if not set(labels) <= {"mask", "no_mask"}:
             raise ValueError(f"unexpected predictions {labels}")
         first_request, rerun, delivered_at = await page.evaluate(_SERVED_JS, start_epoch * 1000)
@@ -206,13 +210,31 @@ async def _other_pages(browser, url: str, stop: asyncio.Event, timeout_ms: float
     return times
 
 
-async def _warm_up(url: str, folder: Path, timeout_ms: float) -> None:
+PHOTOS = ("group", "closeup")
+
+
+def visitor_photo(kind: str, folder: Path, index: int) -> Path:
+    """Visitor ``index``'s upload: a generated 1280×720 group photo of three test-split faces, or one test-split close-up."""
+    if kind == "group":
+        return group_photo(folder, index, _data_dir())[0]
+    if kind != "closeup":
+        raise ValueError(f"photos must be one of {PHOTOS}, got {kind!r}")
+    from core.data.dataset import list_split
+
+    samples = sorted(list_split(_data_dir(), "test"), key=lambda s: str(s.path))
+    source = samples[(index * 7) % len(samples)].path  # both classes, a different face per visitor
+    path = folder / f"closeup-{index}{source.suffix}"
+    shutil.copyfile(source, path)
+    return path
+
+
+async def _warm_up(url: str, photo: Path, timeout_ms: float) -> None:
     """One visitor first: the server has loaded the model, as it has once anyone used it."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
-        await _visitor(browser, url, group_photo(folder, 999, _data_dir())[0], timeout_ms)
+        await _visitor(browser, url, photo, timeout_ms)
         await browser.close()
 
 
@@ -254,7 +276,7 @@ class CpuSampler:
         return {name: round(last[name] - first.get(name, 0.0), 2) for name in last} | {"wall": round(end - start, 2)}
 
 
-async def _run(url: str, sessions: int, folder: Path, timeout_ms: float, browsers: int,
+async def _run(url: str, photos: list[Path], timeout_ms: float, browsers: int,
                extra: list | None = None) -> tuple[list, list[float], float]:
     """The visitors at once; ``extra`` coroutine functions (browser, url, stop event) run beside them until they finish.
 
@@ -269,8 +291,8 @@ async def _run(url: str, sessions: int, folder: Path, timeout_ms: float, browser
         stop = asyncio.Event()
         others = asyncio.create_task(_other_pages(launched[0], url, stop, timeout_ms))
         side = [asyncio.create_task(job(launched[i % browsers], url, stop)) for i, job in enumerate(extra or [])]
+        sessions = len(photos)
         ready, ready_at = asyncio.Barrier(sessions), []
-        photos = [group_photo(folder, i, _data_dir())[0] for i in range(sessions)]
         visits = [_visitor(launched[i % browsers], url, photos[i], timeout_ms, ready, lambda: ready_at.append(time.time()))
                   for i in range(sessions)]
         results = await asyncio.gather(*visits, return_exceptions=True)
@@ -375,7 +397,7 @@ def _worker_pid(training_worker, timeout_s: float = 10.0) -> int:
 
 
 def run_load(sessions: int = 20, retrain: dict | None = None, timeout_s: float = 180.0, browsers: int = 1,
-             extra: list | None = None, own_session: bool = False) -> LoadResult:
+             extra: list | None = None, own_session: bool = False, photos: str = "group") -> LoadResult:
     """Start the app on a copy of the shipped models, warm it with one visit, start a retrain, send ``sessions`` visitors at once.
 
     ``retrain`` is the training request (default: 30 epochs on qiskit.aer with 1,024 shots, about a minute and a half).
@@ -385,7 +407,10 @@ def run_load(sessions: int = 20, retrain: dict | None = None, timeout_s: float =
     a session of its own anyway, so Linux's autogroup scheduling already shares the CPU between it and the server.
     CPU seconds are charged per phase (``opening``: all open Predict; ``predicting``: the uploads until the last
     verdict is shown) to the server, the training worker, the browsers (with this harness) and the rest of the machine.
+    ``photos``: each visitor uploads a group photo (``"group"``, three faces) or a close-up of one face (``"closeup"``).
     """
+    if photos not in PHOTOS:
+        raise ValueError(f"photos must be one of {PHOTOS}, got {photos!r}")
     if not 1 <= browsers <= sessions:
         raise ValueError(f"browsers must be between 1 and sessions ({sessions}), got {browsers}")
     import os
@@ -401,7 +426,7 @@ def run_load(sessions: int = 20, retrain: dict | None = None, timeout_s: float =
         os.environ.update(env)
         try:
             with streamlit_server(env, own_session=own_session) as (url, server):
-                asyncio.run(_warm_up(url, tmp_path, timeout_s * 1000))
+                asyncio.run(_warm_up(url, visitor_photo(photos, tmp_path, 999), timeout_s * 1000))
                 request = retrain or {"backend": "qiskit.aer", "shots": 1024, "epochs": 30, "seed": 7}
                 started = training_worker.start_training(request, runs_dir=env["QTL_RUNS_DIR"],
                                                          checkpoints_dir=env["QTL_CHECKPOINTS_DIR"])
@@ -412,7 +437,8 @@ def run_load(sessions: int = 20, retrain: dict | None = None, timeout_s: float =
                 began = time.time()
                 try:
                     results, other_times, ready_at, heavy = asyncio.run(
-                        _run(url, sessions, tmp_path, timeout_s * 1000, browsers, extra))
+                        _run(url, [visitor_photo(photos, tmp_path, i) for i in range(sessions)], timeout_s * 1000,
+                             browsers, extra))
                 finally:
                     ended = time.time()
                     sampler.stop()

@@ -40,13 +40,29 @@ def test_worst_case_visitors_do_not_stop_the_predictions(face_mask_410, monkeypa
     from tools.load import WORST_KINDS, run_load, worst_case_visitors
 
     monkeypatch.setenv("QTL_DATA", str(face_mask_410))
-    result = run_load(sessions=3, extra=worst_case_visitors(len(WORST_KINDS)))
+    result = run_load(sessions=3, extra=worst_case_visitors(len(WORST_KINDS)), photos="closeup")
     assert result.failures == [] and result.succeeded == 3, result.failures
     assert sorted(h["kind"] for h in result.heavy) == sorted(WORST_KINDS)
     for heavy in result.heavy:
         assert heavy["failures"] == [] and heavy["done"] >= 1, heavy
     assert result.other_page_s, "the app kept answering other pages"
     assert 0 < result.server_peak_rss_mb < 4096
+
+
+def test_visitors_upload_group_photos_or_close_ups(face_mask_410, monkeypatch, tmp_path):
+    from PIL import Image
+
+    from tools.load import run_load, visitor_photo
+
+    monkeypatch.setenv("QTL_DATA", str(face_mask_410))
+    closeups = [visitor_photo("closeup", tmp_path, i) for i in range(3)]
+    assert len({p.read_bytes() for p in closeups}) == 3, "a different close-up per visitor"
+    assert all(str(face_mask_410) not in str(p) and p.parent == tmp_path for p in closeups), "copies, the data set untouched"
+    assert Image.open(visitor_photo("group", tmp_path, 0)).size == (1280, 720)
+    with pytest.raises(ValueError, match="photos must be one of"):
+        visitor_photo("selfie", tmp_path, 0)
+    with pytest.raises(ValueError, match="photos must be one of"):
+        run_load(sessions=1, photos="selfie")
 
 
 def test_the_load_bench_pools_visits_over_runs():
