@@ -32,6 +32,7 @@ import numpy as np
 from PIL import Image
 
 from core.faces.boxes import Box, iou, non_maximum_suppression
+from core.faces.crops import is_close_up
 from core.faces.retinaface_model import STRIDES, DetectorUnavailable, model_for
 
 __all__ = ["DetectorUnavailable", "DetectedFace", "FaceDetector", "Pass", "RetinaFaceDetector", "default_detector"]
@@ -81,7 +82,8 @@ class FaceDetector(Protocol):
 class RetinaFaceDetector:
     """RetinaFace at the scales of ``passes``; ``threads`` for onnxruntime (1 on a server where sessions run side by side)."""
 
-    def __init__(self, threshold: float = THRESHOLD, threads: int = 1, passes: tuple[Pass, ...] = PASSES):
+    def __init__(self, threshold: float = THRESHOLD, threads: int = 1, passes: tuple[Pass, ...] = PASSES,
+                 close_ups_first: bool = True):
         import cv2
         import onnxruntime
 
@@ -92,7 +94,7 @@ class RetinaFaceDetector:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = options.inter_op_num_threads = threads
         options.log_severity_level = 3
-        self.threshold, self.passes = threshold, passes
+        self.threshold, self.passes, self.close_ups_first = threshold, passes, close_ups_first
         self.sessions = {p.strides: onnxruntime.InferenceSession(model_for(p.strides), options,
                                                                  providers=["CPUExecutionProvider"]) for p in passes}
         # As many looks at once as there are cores, for one photo's looks and for every visitor's together: twenty
@@ -101,12 +103,24 @@ class RetinaFaceDetector:
 
     def detect(self, photo: Image.Image) -> list[DetectedFace]:
         zoom, pixels = LONG_SIDE / max(photo.size), np.asarray(photo)
-        looks = [(step, mirror) for step in self.passes for mirror in step.views()]
-        seen = dict(zip(looks, self._looks.map(lambda look: self._look(pixels, zoom, *look), looks), strict=True))
-        found = [f for step in self.passes for f in self._scored(step, seen) if _side(f) * zoom < step.below]
+        passes = self.passes
+        seen = self._seen(passes[:1] if self.close_ups_first else passes, pixels, zoom)
+        if self.close_ups_first:
+            # The first pass alone, first: a face that fills the photo (a close-up) leaves no room for the small faces
+            # the other passes look for, and for a close-up brought up to LONG_SIDE they were most of the cost.
+            if any(is_close_up(f.box.clipped(*photo.size), photo.size) for f in self._scored(passes[0], seen)):
+                passes = passes[:1]
+            else:
+                seen |= self._seen(passes[1:], pixels, zoom)
+        found = [f for step in passes for f in self._scored(step, seen) if _side(f) * zoom < step.below]
         kept = [found[i] for i in non_maximum_suppression([f.box for f in found], [f.score for f in found])]
         faces = [DetectedFace(f.box.clipped(*photo.size), f.score) for f in kept]
         return [f for f in faces if min(f.box.width, f.box.height) >= 1 and _side(f) * zoom >= SMALLEST]
+
+    def _seen(self, passes: tuple[Pass, ...], pixels: np.ndarray, zoom: float) -> dict:
+        """Each look of ``passes`` (side by side, one per core) → its faces."""
+        looks = [(step, mirror) for step in passes for mirror in step.views()]
+        return dict(zip(looks, self._looks.map(lambda look: self._look(pixels, zoom, *look), looks), strict=True))
 
     def _scored(self, step: Pass, seen: dict) -> list[DetectedFace]:
         if not step.both_ways:

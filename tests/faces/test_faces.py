@@ -76,6 +76,21 @@ def test_a_scene_with_known_faces_gives_each_its_box_and_verdict(predictor, test
     assert verdict.summary.startswith("3 faces: ") and f"{labels.count('mask')} mask" in verdict.summary
 
 
+def test_a_close_up_is_one_face_judged_whole_and_group_photos_see_every_pass(predictor, face_mask_410, test_faces):
+    """A face filling the photo ends the search after the coarse pass: the fine pass had found a second "face" (the
+    mouth and chin) in these two test-split close-ups without a mask, and classified it as a masked face."""
+    every_pass = RetinaFaceDetector(threads=2, close_ups_first=False)
+    for name in ("154.jpg", "291.jpg"):
+        photo = Image.open(face_mask_410 / "test" / "no_mask" / name).convert("RGB")
+        assert len(every_pass.detect(photo)) == 2, "the fine pass's second box (what the close-up rule avoids)"
+        verdict = predictor.predict_faces(photo)
+        assert verdict.whole_image is None and len(verdict.faces) == 1 and verdict.summary == "1 face: 1 no mask"
+        assert verdict.faces[0].crop == (0, 0, *photo.size) and verdict.faces[0].prediction.label == "no_mask"
+    for seed in (1, 2, 3):
+        scene = make_scene(random.Random(seed), test_faces, 4, (1280, 720), "rocket", heights=(60, 260))
+        assert predictor.detector.detect(scene.image) == every_pass.detect(scene.image), "group photos: unchanged"
+
+
 def test_a_mirrored_pass_finds_the_same_faces_in_place(test_faces):
     """A pass on the mirrored photo maps its boxes back: each lies on the face the plain pass finds."""
     scene = make_scene(random.Random(5), test_faces, 3, (1280, 720), "gradient", heights=(100, 200))
