@@ -13,7 +13,9 @@ pass sees the photo both ways, plain and mirrored, and scores each box by the
 mean of the two looks: a face scores alike either way, a pattern that looks
 like a face one way only drops to half. It runs without the network's
 stride-8 level, whose faces (under about 30 pixels at ``LONG_SIDE``) the
-coarse pass covers. The looks run side by side, one per core. Other passes
+coarse pass covers. The coarse pass runs first, alone: when it finds a
+close-up (a face filling the photo as a training image's does), the search
+ends there; else the two fine looks run side by side, one per core. Other passes
 (``Pass``: other scales, one mirrored look) were measured and are not the
 default: docs/benchmarks.md.
 """
