@@ -8,12 +8,12 @@ from core.results import comparison
 from ui.svg_charts import heatmap_alt, heatmap_svg
 
 
-def show_grid_studies(records: list[dict], heading: bool = True) -> None:
-    """The page's grid section: per study, heatmaps of test accuracy and training time, and what they show.
+def show_grid_studies(studies: dict[str, list[dict]], heading: bool = True) -> None:
+    """The page's grid section: per study (``comparison.grid_studies``), heatmaps of test accuracy and training time,
+    and what they show.
 
     ``heading``: start with the section's header (not inside a tab that already names it).
     """
-    studies = comparison.grid_studies(records)
     if not studies:
         return
     if heading:

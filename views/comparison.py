@@ -44,15 +44,15 @@ with st.popover("Backbone, seeds and series", icon="🔎"):
 st.caption(f"Showing **{backbone}**, seeds {', '.join(map(str, seeds)) or 'none'}: {len(shown)} of {len(labels)} series.")
 if not groups:
     st.info("No runs match these filters." if not any(map(comparison.is_grid, chosen)) else "Only grid runs match these filters.")
-    show_grid_studies(chosen)
+    show_grid_studies(comparison.grid_studies(chosen))
     st.stop()
 show_article = st.toggle(f"Show {ARTICLE_LABEL}", value=True)
 article = article_results()
 series = [s for s in labels if s in shown]
-summary = [r for r in comparison.summary_rows(groups) if r["series"] in shown]
 cost = comparison.noise_cost(groups)
+studies = comparison.grid_studies(chosen)
 sections = ["Training curves", "Per simulator", *(["NISQ noise"] if cost else []), "Cloud QPU estimate",
-            *(["Grid studies"] if comparison.grid_studies(chosen) else [])]
+            *(["Grid studies"] if studies else [])]
 # Only the open tab is drawn (its name is in the address: a lesson link can open one): a phone's browser draws a
 # few charts on load instead of the whole page (bench/bench_lighthouse.py)
 tabs = dict(zip(sections, st.tabs(sections, key="section", on_change="rerun", bind="query-params")))
@@ -76,6 +76,7 @@ def training_curves() -> None:
 
 
 def per_simulator() -> None:
+    summary = [r for r in comparison.summary_rows(groups) if r["series"] in shown]
     st.table(pd.DataFrame([{
         "series": r["series"], "seeds": len(r["seeds"]),
         "train acc. (last epoch) %": f"{r['final_train_acc']:.2f} ± {r['final_train_acc_sd']:.2f}",
@@ -151,7 +152,7 @@ def cloud_qpu() -> None:
 
 
 DRAW = {"Training curves": training_curves, "Per simulator": per_simulator, "NISQ noise": nisq_noise,
-        "Cloud QPU estimate": cloud_qpu, "Grid studies": lambda: show_grid_studies(chosen, heading=False)}
+        "Cloud QPU estimate": cloud_qpu, "Grid studies": lambda: show_grid_studies(studies, heading=False)}
 for name, tab in tabs.items():
     if tab.open:
         with tab:

@@ -145,10 +145,8 @@ class AerShotSampler:
             self.circuit.measure(layout, range(spec.n_qubits))
             self.simulator = AerSimulator.from_backend(fake_backend(noise), method=method)
         else:
-            circuit, self.theta = qiskit_circuit(spec, clbits=spec.n_qubits)
-            circuit.measure(range(spec.n_qubits), range(spec.n_qubits))
+            self.circuit, self.theta = _measured_circuit(spec)
             self.simulator = AerSimulator(method=method)
-            self.circuit = transpile(circuit, self.simulator, optimization_level=0)
         self.signs = z_signs(spec.n_qubits, big_endian=False)
 
     def counts(self, rows: np.ndarray) -> np.ndarray:
@@ -168,11 +166,11 @@ class AerShotSampler:
 
 @functools.lru_cache(maxsize=32)
 def _measured_circuit(spec: CircuitSpec):
-    """The circuit measured into n bits, transpiled for Aer once per shape (about 0.5 s: Aer builds its target anew)."""
+    """The circuit measured into n bits, transpiled for Aer, and its parameters: once per shape (about 0.5 s: Aer
+    builds its target anew for every transpile). Shared, so never modified."""
     circuit, theta = qiskit_circuit(spec, clbits=spec.n_qubits)
     circuit.measure(range(spec.n_qubits), range(spec.n_qubits))
-    simulator = AerSimulator(method="statevector", max_parallel_threads=1)
-    return transpile(circuit, simulator, optimization_level=0), list(theta), simulator
+    return transpile(circuit, AerSimulator(), optimization_level=0), list(theta)
 
 
 def measured_counts(spec: CircuitSpec, angles: np.ndarray, weights: np.ndarray, shots: int, seed: int | None) -> dict[str, int]:
@@ -180,8 +178,8 @@ def measured_counts(spec: CircuitSpec, angles: np.ndarray, weights: np.ndarray, 
 
     The pages' histograms: the transpiled circuit is kept per shape, so a slider's rerun only binds new angles.
     """
-    circuit, theta, simulator = _measured_circuit(spec)
-    row = parameter_rows(angles, weights, spec)[0]
-    bound = circuit.assign_parameters(dict(zip(theta, row)))
+    circuit, theta = _measured_circuit(spec)
+    bound = circuit.assign_parameters(dict(zip(theta, parameter_rows(angles, weights, spec)[0])))
+    simulator = AerSimulator(method="statevector", max_parallel_threads=1)
     counts = simulator.run(bound, shots=shots, seed_simulator=seed).result().get_counts()
     return {bits.replace(" ", "")[::-1]: int(n) for bits, n in counts.items()}  # Qiskit writes qubit 0 rightmost
