@@ -40,34 +40,41 @@ try:
 except ValueError as exc:
     st.error(f"Uploads are off: {exc}")
     st.stop()
-max_mb = st.get_option("server.maxUploadSize")  # one file; .streamlit/config.toml
-uploads = st.file_uploader("Photos (JPEG, PNG, WebP, BMP): group photos, selfies, close-ups",
-                           type=["jpg", "jpeg", "png", "webp", "bmp"], accept_multiple_files=True,
-                           help=f"{limits.describe().capitalize()}, up to {max_mb} MB per photo.")
-use_camera = st.toggle("… or use the camera", help="Your browser asks for permission first.")
-camera = st.camera_input("Take a photo") if use_camera else None
-files = list(uploads or []) + ([camera] if camera else [])
-decision = accept_uploads([("camera" if f is camera else f.name, f.size) for f in files], limits)
-if decision.message:
-    st.error(decision.message)
-# only the accepted files are copied out and decoded
-inputs = [("camera" if f is camera else f.name, f.getvalue()) for f in files[: decision.accepted]]
-st.caption(f"Every face is found and judged on its own (at most {MAX_FACES} per photo, the largest): the model was "
-           "trained on face close-ups, so each face is cut out first. A photo that already is a close-up is judged whole. "
-           f"Each visitor's page reads {limits.describe()} ({max_mb} MB per photo).")
-bounds_note("predict")
-# default.qubit samples fast; qiskit.aer transpiles each circuit, which adds up when a room uploads at once
-# (docs/benchmarks.md: time per circuit); Q# runs shot by shot holding Python's GIL, ~0.8 s per histogram during which
-# every visitor's page waits (core.server.bounds)
-samplers = [b.name for b in local_backends() if b.family != "qsharp"]
-sampler = st.columns([1, 2])[0].selectbox("Histograms sampled on", samplers, index=samplers.index("default.qubit"),
-                                          help="Any simulator gives the same distribution, up to shot noise.")
+@st.fragment
+def uploads_and_verdicts() -> None:
+    """The uploader and a section per photo. A fragment: an upload reruns only this part of the page, so neither the
+    server nor the visitor's browser redoes the rest of it (docs/benchmarks.md, *A fragment for the uploads*)."""
+    max_mb = st.get_option("server.maxUploadSize")  # one file; .streamlit/config.toml
+    uploads = st.file_uploader("Photos (JPEG, PNG, WebP, BMP): group photos, selfies, close-ups",
+                               type=["jpg", "jpeg", "png", "webp", "bmp"], accept_multiple_files=True,
+                               help=f"{limits.describe().capitalize()}, up to {max_mb} MB per photo.")
+    use_camera = st.toggle("… or use the camera", help="Your browser asks for permission first.")
+    camera = st.camera_input("Take a photo") if use_camera else None
+    files = list(uploads or []) + ([camera] if camera else [])
+    decision = accept_uploads([("camera" if f is camera else f.name, f.size) for f in files], limits)
+    if decision.message:
+        st.error(decision.message)
+    # only the accepted files are copied out and decoded
+    inputs = [("camera" if f is camera else f.name, f.getvalue()) for f in files[: decision.accepted]]
+    st.caption(f"Every face is found and judged on its own (at most {MAX_FACES} per photo, the largest): the model was "
+               "trained on face close-ups, so each face is cut out first. A photo that already is a close-up is judged whole. "
+               f"Each visitor's page reads {limits.describe()} ({max_mb} MB per photo).")
+    bounds_note("predict")
+    # default.qubit samples fast; qiskit.aer transpiles each circuit, which adds up when a room uploads at once
+    # (docs/benchmarks.md: time per circuit); Q# runs shot by shot holding Python's GIL, ~0.8 s per histogram during which
+    # every visitor's page waits (core.server.bounds)
+    samplers = [b.name for b in local_backends() if b.family != "qsharp"]
+    sampler = st.columns([1, 2])[0].selectbox("Histograms sampled on", samplers, index=samplers.index("default.qubit"),
+                                              help="Any simulator gives the same distribution, up to shot noise.")
 
-if inputs:
-    st.header("Verdicts")
-for index, (name, data) in enumerate(inputs):
-    with st.container(border=True):
-        photo_section(index, name, data, predictor, sampler)
+    if inputs:
+        st.header("Verdicts")
+    for index, (name, data) in enumerate(inputs):
+        with st.container(border=True):
+            photo_section(index, name, data, predictor, sampler)
+
+
+uploads_and_verdicts()
 
 st.divider()
 st.header("Run the test set")
