@@ -14,6 +14,7 @@ COMMANDS = {
     "predict": ("core.commands.predict", "every face in photos: its box and verdict (annotated copies with --out)"),
     "experiments": ("core.commands.experiments", "the article's protocol on every simulator, noise, baselines, 3 seeds"),
     "compare": ("core.commands.compare", "the results table from the run records"),
+    "nginx-config": ("core.commands.nginx_config", "an nginx.conf for a workshop server: nginx sends the frontend files"),
 }
 
 

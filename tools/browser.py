@@ -69,6 +69,53 @@ def streamlit_server(env: dict[str, str] | None = None, timeout_s: float = 120.0
             log.close()
 
 
+NGINX = os.environ.get("QTL_NGINX", "/usr/sbin/nginx")
+
+
+@contextmanager
+def nginx_in_front(upstream_url: str, timeout_s: float = 30.0,
+                   health_path: str = "/_stcore/health") -> Iterator[tuple[str, subprocess.Popen]]:
+    """nginx on a loopback port with ``python -m core nginx-config``'s configuration, in front of ``upstream_url``;
+    yields (its base URL, its master process) once ``health_path`` answers through it."""
+    import tempfile
+
+    from core.commands.nginx_config import configured_upload_mb
+    from core.server.proxy import nginx_config
+
+    if not Path(NGINX).is_file():
+        raise FileNotFoundError(f"{NGINX} is missing: apt-get install nginx-light")
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="qtl-nginx-") as runtime:
+        Path(runtime).chmod(0o755)  # started as root, nginx's workers run as nobody and keep upload bodies here
+        conf = Path(runtime) / "nginx.conf"
+        conf.write_text(nginx_config(f"127.0.0.1:{port}", upstream_url.removeprefix("http://"), runtime,
+                                     max_upload_mb=configured_upload_mb(), foreground=True))
+        proxy = subprocess.Popen([NGINX, "-c", str(conf), "-p", runtime, "-e", f"{runtime}/error.log"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + timeout_s
+            while True:
+                if proxy.poll() is not None:
+                    raise RuntimeError(f"nginx exited with {proxy.returncode}: {proxy.stderr.read().decode()[-500:]}")
+                try:
+                    with urllib.request.urlopen(f"{url}{health_path}", timeout=2) as answer:
+                        if answer.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"nginx did not answer on {url} within {timeout_s:.0f} s")
+                time.sleep(0.1)
+            yield url, proxy
+        finally:
+            proxy.terminate()
+            try:
+                proxy.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proxy.kill()
+
+
 def launch_chromium(playwright):
     """Debian's chromium, never a browser downloaded by Playwright."""
     if not Path(CHROMIUM).is_file():
