@@ -1,6 +1,7 @@
 """Load test: N concurrent browser sessions upload a photo on Predict while a retrain runs.
 
-    python bench/load_test.py [--sessions 20] [--runs 1] [--photos group|closeup] [--browsers 1] [--worst-case 10] [--own-session]
+    python bench/load_test.py [--sessions 20] [--runs 1] [--photos group|closeup] [--proxy none|nginx|both]
+                              [--browsers 1] [--worst-case 10] [--own-session]
     python bench/load_test.py --page-bounds
 
 Each visitor uploads a generated group photo of three faces (default) or, with ``--photos closeup``, one
@@ -15,7 +16,8 @@ visits. The CPU seconds of the server, the training worker, the browsers (with
 this harness) and the rest of the machine are charged per phase (all open
 Predict; the uploads until the last verdict), from /proc. ``--worst-case N``
 adds N visitors repeating each page's heaviest settings meanwhile;
-``--page-bounds`` measures those settings' CPU time alone. Writes
+``--page-bounds`` measures those settings' CPU time alone. ``--proxy nginx`` puts nginx in front as
+docs/deployment.md does (``both``: run by run in turn, each way pooled). Writes
 bench/out/load.json.
 """
 
@@ -92,7 +94,7 @@ def _heavy(results: list[LoadResult]) -> dict:
 
 
 CPU_PHASES = ("opening", "predicting", "whole run")
-CPU_GROUPS = ("wall", "server", "worker", "browsers", "other", "machine busy", "machine idle")
+CPU_GROUPS = ("wall", "server", "proxy", "worker", "browsers", "other", "machine busy", "machine idle")
 
 
 ROWS = [
@@ -117,19 +119,20 @@ ROWS = [
 ]
 
 
-def print_table(per_run: list[dict], pooled: dict | None) -> None:
-    columns = [f"run {i + 1}" for i in range(len(per_run))] + (["all visits"] if pooled else [])
-    print(f"{'measure':46}" + "".join(f"{c:>11}" for c in columns) + f"{'goal':>8}")
+def print_table(per_run: list[dict], pooled: dict[str, dict], labels: list[str] | None = None) -> None:
+    """One column per run (``labels``, default "run N") and one per entry of ``pooled`` (e.g. all visits)."""
+    columns = (labels or [f"run {i + 1}" for i in range(len(per_run))]) + list(pooled)
+    summaries = per_run + list(pooled.values())
+    width = max(11, *(len(c) + 2 for c in columns))
+    print(f"{'measure':46}" + "".join(f"{c:>{width}}" for c in columns) + f"{'goal':>8}")
     for label, value, goal in ROWS:
-        cells = [value(s) for s in per_run] + ([value(pooled)] if pooled else [])
-        print(f"{label:46}" + "".join(f"{c!s:>11}" for c in cells) + f"{goal!s:>8}")
+        print(f"{label:46}" + "".join(f"{value(s)!s:>{width}}" for s in summaries) + f"{goal!s:>8}")
     for phase in CPU_PHASES:
         print(f"CPU seconds while {phase}:")
         for group in CPU_GROUPS:
-            cells = [s["cpu_s"][phase][group] for s in per_run] + ([pooled["cpu_s"][phase][group]] if pooled else [])
-            print(f"  {group:44}" + "".join(f"{c!s:>11}" for c in cells))
-    print("load average at the end of each run:", "; ".join((pooled or per_run[0])["loadavg"]))
-    for kind, h in (pooled or per_run[0])["heavy"].items():
+            print(f"  {group:44}" + "".join(f"{s['cpu_s'][phase][group]!s:>{width}}" for s in summaries))
+    print("load average at the end of each run:", "; ".join(s["loadavg"][0] for s in per_run))
+    for kind, h in summaries[-1]["heavy"].items():
         print(f"worst-case {kind}: {h['visitors']} visitors, {h['done']} heavy clicks done, longest {h['max_s']} s, "
               f"{len(h['failures'])} failed {h['failures'][:3]}")
 
@@ -205,17 +208,22 @@ def main(argv: list[str] | None = None) -> int:
                         help="this many more visitors repeat each page's heaviest settings meanwhile (the issue: 10)")
     parser.add_argument("--page-bounds", action="store_true",
                         help="only measure the CPU time of each page's heaviest setting (no browsers)")
+    parser.add_argument("--proxy", default="none", choices=("none", "nginx", "both"),
+                        help="visitors reach the server directly (default), through nginx as docs/deployment.md "
+                             "deploys it (python -m core nginx-config), or both, run by run in turn")
     parser.add_argument("--out", default=str(ROOT / "bench" / "out" / "load.json"))
     args = parser.parse_args(argv)
     if args.page_bounds:
         measure_page_bounds()
         return 0
-    results = []
+    results, ways = [], {"none": ["direct"], "nginx": ["nginx"], "both": ["direct", "nginx"]}[args.proxy]
+    labels = [f"run {run + 1}" + (f" {ways[run % len(ways)]}" if len(ways) > 1 else "") for run in range(args.runs)]
     for run in range(args.runs):
         if args.runs > 1:
-            print(f"run {run + 1} of {args.runs} …", flush=True)
+            print(f"{labels[run]} of {args.runs} …", flush=True)
         results.append(run_load(args.sessions, browsers=min(args.browsers, args.sessions), own_session=args.own_session,
-                                extra=worst_case_visitors(args.worst_case), photos=args.photos))
+                                extra=worst_case_visitors(args.worst_case), photos=args.photos,
+                                proxy=ways[run % len(ways)] == "nginx"))
         if args.runs > 1:
             s = summarize(results[-1:])
             print(f"  shown {s['succeeded']}/{s['sessions']}, p95 {s['p95_s']} s, server's share p95 {s['served_p95_s']} s, "
@@ -223,16 +231,19 @@ def main(argv: list[str] | None = None) -> int:
                   f"server CPU {s['server_cpu_per_open_s']} s per open, {s['server_cpu_per_prediction_s']} s per prediction; "
                   f"load {s['loadavg'][0]}", flush=True)
     per_run = [summarize([r]) for r in results]
-    pooled = summarize(results) if len(results) > 1 else None
-    print_table(per_run, pooled)
-    for failure in (pooled or per_run[0])["failures"]:
+    by_way = {way: [r for i, r in enumerate(results) if ways[i % len(ways)] == way] for way in ways}
+    pooled = {f"all {way}" if len(ways) > 1 else "all visits": summarize(rs) for way, rs in by_way.items() if len(rs) > 1}
+    print_table(per_run, pooled, labels)
+    for failure in (f for s in per_run for f in s["failures"]):
         print("failed:", failure)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     raw = [{"prediction_s": r.prediction_s, "delivered_s": r.delivered_s, "opened_s": r.opened_s,
             "other_page_s": r.other_page_s, "browsers": r.browsers, "opened_served_s": r.opened_served_s,
             "served_s": r.served_s, "rerun_s": r.rerun_s} for r in results]
-    report = {**(pooled or per_run[0]), "photos": args.photos, "goals": GOALS, "runs": [{**s, **v} for s, v in zip(per_run, raw)]}
+    report = {**(next(iter(pooled.values()), None) or per_run[0]), "photos": args.photos, "proxy": args.proxy,
+              "pooled": pooled, "goals": GOALS,
+              "runs": [{"label": label, **s, **v} for label, s, v in zip(labels, per_run, raw, strict=True)]}
     out.write_text(json.dumps(report, indent=1))
     print(f"wrote {out}")
     heavy_ok = all(not h["failures"] for r in results for h in r.heavy)

@@ -28,6 +28,7 @@ from tools.browser import (
     face_verdict,
     faces_in,
     group_photo,
+    nginx_in_front,
     streamlit_server,
     summary,
     verdict_label,
@@ -397,7 +398,8 @@ def _worker_pid(training_worker, timeout_s: float = 10.0) -> int:
 
 
 def run_load(sessions: int = 20, retrain: dict | None = None, timeout_s: float = 180.0, browsers: int = 1,
-             extra: list | None = None, own_session: bool = False, photos: str = "group") -> LoadResult:
+             extra: list | None = None, own_session: bool = False, photos: str = "group",
+             proxy: bool = False) -> LoadResult:
     """Start the app on a copy of the shipped models, warm it with one visit, start a retrain, send ``sessions`` visitors at once.
 
     ``retrain`` is the training request (default: 30 epochs on qiskit.aer with 1,024 shots, about a minute and a half).
@@ -408,6 +410,8 @@ def run_load(sessions: int = 20, retrain: dict | None = None, timeout_s: float =
     CPU seconds are charged per phase (``opening``: all open Predict; ``predicting``: the uploads until the last
     verdict is shown) to the server, the training worker, the browsers (with this harness) and the rest of the machine.
     ``photos``: each visitor uploads a group photo (``"group"``, three faces) or a close-up of one face (``"closeup"``).
+    ``proxy``: the visitors come through nginx with ``python -m core nginx-config``'s configuration (it sends the
+    frontend files; its CPU is the group "proxy"), as docs/deployment.md deploys the server.
     """
     if photos not in PHOTOS:
         raise ValueError(f"photos must be one of {PHOTOS}, got {photos!r}")
@@ -425,7 +429,8 @@ def run_load(sessions: int = 20, retrain: dict | None = None, timeout_s: float =
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
         try:
-            with streamlit_server(env, own_session=own_session) as (url, server):
+            with (streamlit_server(env, own_session=own_session) as (url, server),
+                  nginx_in_front(url) if proxy else contextlib.nullcontext((url, None)) as (url, front)):
                 asyncio.run(_warm_up(url, visitor_photo(photos, tmp_path, 999), timeout_s * 1000))
                 request = retrain or {"backend": "qiskit.aer", "shots": 1024, "epochs": 30, "seed": 7}
                 started = training_worker.start_training(request, runs_dir=env["QTL_RUNS_DIR"],
@@ -433,7 +438,9 @@ def run_load(sessions: int = 20, retrain: dict | None = None, timeout_s: float =
                 if not started.started:
                     raise RuntimeError(started.message)
                 worker_pid = _worker_pid(training_worker)
-                sampler = CpuSampler({"server": server.pid, "worker": worker_pid, "browsers": os.getpid()})
+                # first match wins: nginx, a child of this harness, before the browsers' group (the harness's tree)
+                roots = {"server": server.pid, "worker": worker_pid} | ({"proxy": front.pid} if front else {})
+                sampler = CpuSampler(roots | {"browsers": os.getpid()})
                 began = time.time()
                 try:
                     results, other_times, ready_at, heavy = asyncio.run(
