@@ -45,28 +45,39 @@ def streamlit_server(env: dict[str, str] | None = None, timeout_s: float = 120.0
                               start_new_session=own_session)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {server.returncode} before it was ready")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                    if answer.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"streamlit did not answer on {url} within {timeout_s:.0f} s")
-            time.sleep(0.25)
+        _wait_until_answers(server, "streamlit", f"{url}/_stcore/health", timeout_s, expected=b"ok")
         yield url, server
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        _stop(server, 15)
         if log is not subprocess.DEVNULL:
             log.close()
+
+
+def _wait_until_answers(process: subprocess.Popen, name: str, probe: str, timeout_s: float,
+                        expected: bytes | None = None) -> None:
+    """Until ``probe`` answers 200 (with the body ``expected``, if given); an error if ``process`` exits first."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if process.poll() is not None:
+            said = process.stderr.read().decode()[-500:] if process.stderr else ""
+            raise RuntimeError(f"{name} exited with {process.returncode} before it was ready {said}".strip())
+        try:
+            with urllib.request.urlopen(probe, timeout=2) as answer:
+                if answer.status == 200 and (expected is None or answer.read().strip() == expected):
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{name} did not answer on {probe} within {timeout_s:.0f} s")
+        time.sleep(0.2)
+
+
+def _stop(process: subprocess.Popen, timeout_s: float) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 NGINX = os.environ.get("QTL_NGINX", "/usr/sbin/nginx")
@@ -94,26 +105,10 @@ def nginx_in_front(upstream_url: str, timeout_s: float = 30.0,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + timeout_s
-            while True:
-                if proxy.poll() is not None:
-                    raise RuntimeError(f"nginx exited with {proxy.returncode}: {proxy.stderr.read().decode()[-500:]}")
-                try:
-                    with urllib.request.urlopen(f"{url}{health_path}", timeout=2) as answer:
-                        if answer.status == 200:
-                            break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"nginx did not answer on {url} within {timeout_s:.0f} s")
-                time.sleep(0.1)
+            _wait_until_answers(proxy, "nginx", f"{url}{health_path}", timeout_s)
             yield url, proxy
         finally:
-            proxy.terminate()
-            try:
-                proxy.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proxy.kill()
+            _stop(proxy, 10)
 
 
 def launch_chromium(playwright):
