@@ -67,7 +67,7 @@ def scene_pool(data_dir: Path, per_class: int, seed: int) -> tuple[dict, dict]:
     everything = face_pool(POOL)
     references = [s.path for split in SPLITS for s in list_split(data_dir, split)]
     duplicates = near_duplicates(everything[0] + everything[1], references)
-    detector = RetinaFaceDetector(passes=SCREENING)
+    detector = screening_detector()
     rng, pool, left_out = random.Random(seed), {}, {"near_duplicates": len(duplicates), "not_close_ups": 0, "screened": 0}
     for label, paths in face_pool(POOL, exclude=duplicates).items():
         sample = rng.sample(paths, min(per_class, len(paths)))
@@ -75,6 +75,11 @@ def scene_pool(data_dir: Path, per_class: int, seed: int) -> tuple[dict, dict]:
         left_out["screened"] += len(sample)
         left_out["not_close_ups"] += len(sample) - len(pool[label])
     return pool, left_out
+
+
+def screening_detector() -> RetinaFaceDetector:
+    """The detector as first shipped, every pass at once: a later detector's defaults must not change the scenes."""
+    return RetinaFaceDetector(passes=SCREENING, close_ups_first=False)
 
 
 def _close_up(picture: Image.Image, detector: RetinaFaceDetector) -> bool:

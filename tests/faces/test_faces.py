@@ -171,3 +171,16 @@ def test_a_model_cut_to_some_levels_finds_what_those_levels_of_the_whole_model_f
     np.testing.assert_allclose(faces, conf[:, stride_8:, 1], atol=1e-5)
     with pytest.raises(ValueError, match="strides must be some of"):
         retinaface_model.model_for((4,))
+
+
+def test_the_scene_benchmark_screens_its_pool_with_the_first_shipped_detector_whatever_the_default(face_mask_410):
+    """bench_faces scores every detector on the same scenes only if its screening ignores later defaults (a close-up
+    ended the search after the coarse pass once that became the default, and the scenes changed with it)."""
+    from bench.bench_faces import SCREENING, screening_detector
+
+    screening = screening_detector()
+    assert screening.passes == SCREENING and screening.close_ups_first is False
+    photo = Image.open(face_mask_410 / "test" / "no_mask" / "154.jpg").convert("RGB")
+    every_pass = RetinaFaceDetector(passes=SCREENING, close_ups_first=False).detect(photo)
+    assert screening.detect(photo) == every_pass
+    assert len(RetinaFaceDetector(passes=SCREENING).detect(photo)) < len(every_pass), "the default would screen otherwise"
