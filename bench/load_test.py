@@ -216,14 +216,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.page_bounds:
         measure_page_bounds()
         return 0
-    results, ways = [], {"none": ["direct"], "nginx": ["nginx"], "both": ["direct", "nginx"]}[args.proxy]
-    labels = [f"run {run + 1}" + (f" {ways[run % len(ways)]}" if len(ways) > 1 else "") for run in range(args.runs)]
+    ways = {"none": ["direct"], "nginx": ["nginx"], "both": ["direct", "nginx"]}[args.proxy]
+    way_of_run = [ways[run % len(ways)] for run in range(args.runs)]
+    labels = [f"run {run + 1}" + (f" {way}" if len(ways) > 1 else "") for run, way in enumerate(way_of_run)]
+    results = []
     for run in range(args.runs):
         if args.runs > 1:
             print(f"{labels[run]} of {args.runs} …", flush=True)
         results.append(run_load(args.sessions, browsers=min(args.browsers, args.sessions), own_session=args.own_session,
                                 extra=worst_case_visitors(args.worst_case), photos=args.photos,
-                                proxy=ways[run % len(ways)] == "nginx"))
+                                proxy=way_of_run[run] == "nginx"))
         if args.runs > 1:
             s = summarize(results[-1:])
             print(f"  shown {s['succeeded']}/{s['sessions']}, p95 {s['p95_s']} s, server's share p95 {s['served_p95_s']} s, "
@@ -231,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"server CPU {s['server_cpu_per_open_s']} s per open, {s['server_cpu_per_prediction_s']} s per prediction; "
                   f"load {s['loadavg'][0]}", flush=True)
     per_run = [summarize([r]) for r in results]
-    by_way = {way: [r for i, r in enumerate(results) if ways[i % len(ways)] == way] for way in ways}
+    by_way = {way: [r for r, w in zip(results, way_of_run, strict=True) if w == way] for way in ways}
     pooled = {f"all {way}" if len(ways) > 1 else "all visits": summarize(rs) for way, rs in by_way.items() if len(rs) > 1}
     print_table(per_run, pooled, labels)
     for failure in (f for s in per_run for f in s["failures"]):

@@ -90,8 +90,7 @@ def nginx_in_front(upstream_url: str, timeout_s: float = 30.0,
     yields (its base URL, its master process) once ``health_path`` answers through it."""
     import tempfile
 
-    from core.commands.nginx_config import configured_upload_mb
-    from core.server.proxy import nginx_config
+    from core.server.proxy import configured_upload_mb, nginx_config
 
     if not Path(NGINX).is_file():
         raise FileNotFoundError(f"{NGINX} is missing: apt-get install nginx-light")

@@ -4,21 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tomllib
-from pathlib import Path
 
-from core.paths import PROJECT_ROOT
-from core.server.proxy import nginx_config
-
-STREAMLIT_DEFAULT_UPLOAD_MB = 200
-
-
-def configured_upload_mb(config: Path = PROJECT_ROOT / ".streamlit" / "config.toml") -> int:
-    """``[server] maxUploadSize`` from the app's Streamlit config (Streamlit's default where it is not set)."""
-    try:
-        return int(tomllib.loads(config.read_text())["server"]["maxUploadSize"])
-    except (OSError, KeyError, ValueError, tomllib.TOMLDecodeError):
-        return STREAMLIT_DEFAULT_UPLOAD_MB
+from core.server.proxy import configured_upload_mb, nginx_config
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m core nginx-config") -> int:

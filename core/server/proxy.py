@@ -14,7 +14,12 @@ and a forged header changes nothing (docs/security.md).
 from __future__ import annotations
 
 import importlib.util
+import tomllib
 from pathlib import Path
+
+from core.paths import PROJECT_ROOT
+
+STREAMLIT_DEFAULT_UPLOAD_MB = 200
 
 TEMPLATE = """\
 # Written by `python -m core nginx-config` (core/server/proxy.py). Run: nginx -c <this file> -p {runtime}
@@ -70,6 +75,14 @@ http {{
     }}
 }}
 """
+
+
+def configured_upload_mb(config: Path = PROJECT_ROOT / ".streamlit" / "config.toml") -> int:
+    """``[server] maxUploadSize`` from the app's Streamlit config (Streamlit's default where it is not set)."""
+    try:
+        return int(tomllib.loads(config.read_text())["server"]["maxUploadSize"])
+    except (OSError, KeyError, ValueError, tomllib.TOMLDecodeError):
+        return STREAMLIT_DEFAULT_UPLOAD_MB
 
 
 def streamlit_static_dir() -> Path:

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from core.__main__ import main as core_main
-from core.commands.nginx_config import configured_upload_mb
-from core.server.proxy import nginx_config, streamlit_static_dir
+from core.server.proxy import configured_upload_mb, nginx_config, streamlit_static_dir
 from tests.conftest import IN_CI
 from tools.browser import CHROMIUM, NGINX, ROOT, nginx_in_front
 
