@@ -23,6 +23,7 @@ from ui.figures import histogram_alt, histogram_svg
 from ui.retrain import is_maintainer
 
 ONLY_MAINTAINER = "Only the maintainer can send this to IBM Quantum."
+NOT_CONNECTED = "This server is not connected to IBM Quantum; its maintainer can connect it."
 
 
 def _connection() -> Connection | None:
@@ -93,10 +94,19 @@ def _section(title: str):
     st.subheader(title)
     conn = _connection()
     if conn is None:
-        st.info(ibm_connection.how_to_enable())
+        _not_connected()
     else:
         _mode_banner(conn)
     return conn
+
+
+def _not_connected() -> None:
+    """How to connect, for whoever can act on it (an unlocked maintainer, or anyone where no maintainer password is
+    set: a personal install); a visitor of a maintained server gets one line instead of its set-up."""
+    if maintainer_secret(st.secrets) is None or is_maintainer():
+        st.info(ibm_connection.how_to_enable())
+    else:
+        st.caption(NOT_CONNECTED)
 
 
 def ibm_panel(spec: CircuitSpec, angles: Any, weights: Any, shots: int = 1024) -> None:

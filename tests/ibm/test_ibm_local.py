@@ -88,6 +88,21 @@ def test_hidden_without_a_token_and_the_page_says_how_to_enable_it(cache):
     assert not at.button, "no send button without credentials"
 
 
+def test_a_visitor_of_a_maintained_server_sees_one_line_and_the_maintainer_the_set_up(cache, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from core.server.access import PASSWORD_ENV
+    from ui.ibm_panel import NOT_CONNECTED
+
+    monkeypatch.setenv(PASSWORD_ENV, "a-maintainer-password")
+    visitor = AppTest.from_string(PANEL_SCRIPT, default_timeout=60).run()
+    assert not visitor.exception, [e.value for e in visitor.exception]
+    assert NOT_CONNECTED in page_text(visitor)
+    assert connection.TOKEN_ENV not in page_text(visitor) and "secrets.toml" not in page_text(visitor)
+    maintainer = maintainer_panel()
+    assert connection.TOKEN_ENV in maintainer.info[0].value and NOT_CONNECTED not in page_text(maintainer)
+
+
 def test_the_qiskit_circuit_is_the_projects_circuit():
     """The translation from core/circuit/qiskit_circuit.py, exactly: same state as default.qubit (wire 0 = leftmost bit)."""
     from qiskit.quantum_info import Statevector
