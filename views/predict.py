@@ -40,10 +40,10 @@ try:
 except ValueError as exc:
     st.error(f"Uploads are off: {exc}")
     st.stop()
-@st.fragment
-def uploads_and_verdicts() -> None:
-    """The uploader and a section per photo. A fragment: an upload reruns only this part of the page, so neither the
-    server nor the visitor's browser redoes the rest of it (docs/benchmarks.md, *A fragment for the uploads*)."""
+
+
+def accepted_photos() -> list[tuple[str, bytes]]:
+    """The uploader and the camera; (name, bytes) of the photos within this session's upload limits."""
     max_mb = st.get_option("server.maxUploadSize")  # one file; .streamlit/config.toml
     uploads = st.file_uploader("Photos (JPEG, PNG, WebP, BMP): group photos, selfies, close-ups",
                                type=["jpg", "jpeg", "png", "webp", "bmp"], accept_multiple_files=True,
@@ -54,22 +54,33 @@ def uploads_and_verdicts() -> None:
     decision = accept_uploads([("camera" if f is camera else f.name, f.size) for f in files], limits)
     if decision.message:
         st.error(decision.message)
-    # only the accepted files are copied out and decoded
-    inputs = [("camera" if f is camera else f.name, f.getvalue()) for f in files[: decision.accepted]]
     st.caption(f"Every face is found and judged on its own (at most {MAX_FACES} per photo, the largest): the model was "
                "trained on face close-ups, so each face is cut out first. A photo that already is a close-up is judged whole. "
                f"Each visitor's page reads {limits.describe()} ({max_mb} MB per photo).")
     bounds_note("predict")
+    # only the accepted files are copied out and decoded
+    return [("camera" if f is camera else f.name, f.getvalue()) for f in files[: decision.accepted]]
+
+
+def histogram_sampler() -> str:
+    """The simulator the verdict cards sample their histograms on."""
     # default.qubit samples fast; qiskit.aer transpiles each circuit, which adds up when a room uploads at once
     # (docs/benchmarks.md: time per circuit); Q# runs shot by shot holding Python's GIL, ~0.8 s per histogram during which
     # every visitor's page waits (core.server.bounds)
     samplers = [b.name for b in local_backends() if b.family != "qsharp"]
-    sampler = st.columns([1, 2])[0].selectbox("Histograms sampled on", samplers, index=samplers.index("default.qubit"),
-                                              help="Any simulator gives the same distribution, up to shot noise.")
+    return st.columns([1, 2])[0].selectbox("Histograms sampled on", samplers, index=samplers.index("default.qubit"),
+                                           help="Any simulator gives the same distribution, up to shot noise.")
 
-    if inputs:
+
+@st.fragment
+def uploads_and_verdicts() -> None:
+    """The uploader and a section per photo. A fragment: an upload reruns only this part of the page, so neither the
+    server nor the visitor's browser redoes the rest of it (docs/benchmarks.md, *A fragment for the uploads*)."""
+    photos = accepted_photos()
+    sampler = histogram_sampler()
+    if photos:
         st.header("Verdicts")
-    for index, (name, data) in enumerate(inputs):
+    for index, (name, data) in enumerate(photos):
         with st.container(border=True):
             photo_section(index, name, data, predictor, sampler)
 
