@@ -39,7 +39,7 @@ from core.data.dataset import CLASSES, SPLITS, list_split
 from core.data.images import load_rgb
 from core.faces.boxes import Box, overlap_of_smaller
 from core.faces.crops import FRAMING, TRAINING_FRAMING, Framing, crop_region
-from core.faces.detector import PASSES, SMALL, THRESHOLD, Pass, RetinaFaceDetector
+from core.faces.detector import ENDS_SEARCH, PASSES, SMALL, THRESHOLD, Pass, RetinaFaceDetector
 from core.faces.retinaface_model import STRIDES
 from core.learning.checkpoints import best_quantum_checkpoint, load_checkpoint
 from core.learning.predict import Predictor
@@ -233,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="the detector's passes, SCALE[:BELOW][:m|:b][:sSTRIDE] comma-separated (m: mirrored, b: both "
                         "ways, scores averaged; s16: the network's levels from stride 16 up); default 0.5,1.5:250:b:s16")
     parser.add_argument("--threshold", type=float, default=THRESHOLD, help="the detector's score threshold")
+    parser.add_argument("--ends-search", type=float, default=ENDS_SEARCH,
+                        help="the share of the photo a face's training framing covers that ends the search at the coarse pass")
     parser.add_argument("--out", default=str(PROJECT_ROOT / "bench" / "out" / "faces.json"))
     args = parser.parse_args(argv)
     data_dir = Path(args.data)
@@ -264,7 +266,7 @@ def run(args, data_dir: Path) -> dict:
     checkpoint = Path(args.checkpoint) if args.checkpoint else best_quantum_checkpoint()
     torch.set_num_threads(1)
     framing = Framing(*map(float, args.framing.split(","))) if args.framing else FRAMING
-    settings = {"passes": args.passes, "threshold": args.threshold}
+    settings = {"passes": args.passes, "threshold": args.threshold, "ends_search": args.ends_search}
     predictor = Predictor(load_checkpoint(checkpoint), detector=RetinaFaceDetector(threads=1, **settings), framing=framing)
     pool, left_out = scene_pool(data_dir, args.pool_size, args.seed)
     print(f"pool: {len(pool[0])} mask + {len(pool[1])} no_mask face pictures; left out: {left_out}")
@@ -276,7 +278,8 @@ def run(args, data_dir: Path) -> dict:
     scores = evaluate(predictor, args.scenes, args.seed, pool)
     print(f"{args.scenes} scenes in {time.perf_counter() - started:.0f} s")
     result = {"checkpoint": checkpoint.name, "framing": asdict(framing),
-              "detector": {"passes": [asdict(p) for p in args.passes], "threshold": args.threshold},
+              "detector": {"passes": [asdict(p) for p in args.passes], "threshold": args.threshold,
+                           "ends_search": args.ends_search},
               "pool": {"mask": len(pool[0]), "no_mask": len(pool[1]), "left_out": left_out}, "scenes": scores,
               "no_face_checks": no_face_checks(predictor), "close_ups": close_ups(predictor, data_dir),
               "speed": speeds, "goals": GOALS}

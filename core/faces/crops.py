@@ -37,10 +37,11 @@ FRAMING = Framing(width=1.0, height=1.0)  # what is classified in a photo: the d
 CLOSE_UP = 0.5  # a lone face whose training framing covers this share of the photo: the photo is a close-up
 
 
-def is_close_up(box: Box, photo_size: tuple[int, int]) -> bool:
-    """Whether a photo's only face fills it as a training image's face does (then the whole photo is classified)."""
+def is_close_up(box: Box, photo_size: tuple[int, int], share: float = CLOSE_UP) -> bool:
+    """Whether a photo's only face fills it as a training image's face does (then the whole photo is classified):
+    its training framing covers ``share`` of the photo or more."""
     width, height = photo_size
-    return crop_region(box, TRAINING_FRAMING).clipped(width, height).area >= CLOSE_UP * width * height
+    return crop_region(box, TRAINING_FRAMING).clipped(width, height).area >= share * width * height
 
 
 def crop_region(box: Box, framing: Framing = FRAMING) -> Box:

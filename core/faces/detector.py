@@ -44,6 +44,7 @@ LONG_SIDE = 1280
 SMALL = 250  # fine-pass boxes kept only when their longer side is below this (pixels at LONG_SIDE)
 SMALLEST = 24  # faces with a shorter longer side (pixels at LONG_SIDE) have too few pixels to classify: a logo's icon
 FLOOR = 0.3  # a look's boxes scoring below this do not count towards a two-way pass's mean
+ENDS_SEARCH = 0.5  # a face whose training framing covers this share of the photo ends the search at the coarse pass
 THRESHOLD = 0.75  # chosen on the tuning scenes (bench/bench_faces.py): recall against false faces
 MEAN_BGR = np.array([104.0, 117.0, 123.0], dtype=np.float32)  # the training images' mean, BGR
 ANCHORS = {8: (16, 32), 16: (64, 128), 32: (256, 512)}  # anchor sides per stride, pixels
@@ -85,7 +86,7 @@ class RetinaFaceDetector:
     """RetinaFace at the scales of ``passes``; ``threads`` for onnxruntime (1 on a server where sessions run side by side)."""
 
     def __init__(self, threshold: float = THRESHOLD, threads: int = 1, passes: tuple[Pass, ...] = PASSES,
-                 close_ups_first: bool = True):
+                 close_ups_first: bool = True, ends_search: float = ENDS_SEARCH):
         import cv2
         import onnxruntime
 
@@ -97,6 +98,7 @@ class RetinaFaceDetector:
         options.intra_op_num_threads = options.inter_op_num_threads = threads
         options.log_severity_level = 3
         self.threshold, self.passes, self.close_ups_first = threshold, passes, close_ups_first
+        self.ends_search = ends_search
         self.sessions = {p.strides: onnxruntime.InferenceSession(model_for(p.strides), options,
                                                                  providers=["CPUExecutionProvider"]) for p in passes}
         # As many looks at once as there are cores, for one photo's looks and for every visitor's together: twenty
@@ -110,7 +112,8 @@ class RetinaFaceDetector:
         if self.close_ups_first:
             # The first pass alone, first: a face that fills the photo (a close-up) leaves no room for the small faces
             # the other passes look for, and for a close-up brought up to LONG_SIDE they were most of the cost.
-            if any(is_close_up(f.box.clipped(*photo.size), photo.size) for f in self._scored(passes[0], seen)):
+            coarse = self._scored(passes[0], seen)
+            if any(is_close_up(f.box.clipped(*photo.size), photo.size, self.ends_search) for f in coarse):
                 passes = passes[:1]
             else:
                 seen |= self._seen(passes[1:], pixels, zoom)
