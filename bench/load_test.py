@@ -1,7 +1,7 @@
 """Load test: N concurrent browser sessions upload a photo on Predict while a retrain runs.
 
     python bench/load_test.py [--sessions 20] [--runs 1] [--photos group|closeup] [--proxy none|nginx|both]
-                              [--browsers 1] [--worst-case 10] [--own-session]
+                              [--browsers 1] [--worst-case 10] [--own-session] [--pin]
     python bench/load_test.py --page-bounds
 
 Each visitor uploads a generated group photo of three faces (default) or, with ``--photos closeup``, one
@@ -9,7 +9,9 @@ test-split close-up (the test before Predict found faces). Loopback only, bounde
 Prints median and 95th-percentile
 time from upload to the shown prediction, and, to tell the server's share from
 the browsers', from upload to the moment the server's message with the
-prediction reached the page; the other pages' load times meanwhile, and the
+prediction reached the page, and the server's share by the page's clock and by
+chromium's network clock (tools/frame_clock.py: request frame sent → answer frame
+received, before the busy renderer reads it); the other pages' load times meanwhile, and the
 server's and the training worker's peak memory. With ``--runs N`` it repeats
 the whole test (a fresh server each time) and adds the figures over all
 visits. The CPU seconds of the server, the training worker, the browsers (with
@@ -17,7 +19,8 @@ this harness) and the rest of the machine are charged per phase (all open
 Predict; the uploads until the last verdict), from /proc. ``--worst-case N``
 adds N visitors repeating each page's heaviest settings meanwhile;
 ``--page-bounds`` measures those settings' CPU time alone. ``--proxy nginx`` puts nginx in front as
-docs/deployment.md does (``both``: run by run in turn, each way pooled). Writes
+docs/deployment.md does (``both``: run by run in turn, each way pooled). ``--pin`` puts the server's side
+(server, nginx, the retrain) on the last core and the browsers on the others, as if on the visitors' own devices. Writes
 bench/out/load.json.
 """
 
@@ -56,6 +59,8 @@ def summarize(results: list[LoadResult]) -> dict:
     opened_served = _finite(s for r in results for s in r.opened_served_s)
     served = _finite(s for r in results for s in r.served_s)
     rerun = _finite(s for r in results for s in r.rerun_s)
+    opened_network = _finite(s for r in results for s in r.opened_network_s)
+    served_network = _finite(s for r in results for s in r.served_network_s)
     visits = sum(r.succeeded for r in results) or 1
     delivered = [s for r in results for s in r.delivered_s]
     opened = [s for r in results for s in r.opened_s]
@@ -73,6 +78,8 @@ def summarize(results: list[LoadResult]) -> dict:
         "retrain_state_during": sorted({r.retrain_state_after for r in results}),
         "opened_served_median_s": _r(median(opened_served)), "opened_served_p95_s": _r(p95(opened_served)),
         "served_median_s": _r(median(served)), "served_p95_s": _r(p95(served)), "rerun_p95_s": _r(p95(rerun)),
+        "served_network_median_s": _r(median(served_network)), "served_network_p95_s": _r(p95(served_network)),
+        "opened_network_median_s": _r(median(opened_network)), "opened_network_p95_s": _r(p95(opened_network)),
         "server_cpu_per_open_s": _cpu(results, "opening", "server", sum(r.sessions for r in results)),
         "server_cpu_per_prediction_s": _cpu(results, "predicting", "server", visits),
         "cpu_s": {phase: {group: _cpu(results, phase, group) for group in CPU_GROUPS} for phase in CPU_PHASES},
@@ -106,10 +113,14 @@ ROWS = [
     ("upload → delivered to page, p95", lambda s: s["delivered_p95_s"], ""),
     ("server's share, upload request → verdict, p95", lambda s: s["served_p95_s"], GOALS["served_p95_s"]),
     ("server's share, rerun → verdict, p95", lambda s: s["rerun_p95_s"], ""),
+    ("  by the network clock, median", lambda s: s["served_network_median_s"], ""),
+    ("  by the network clock, p95", lambda s: s["served_network_p95_s"], GOALS["served_p95_s"]),
     ("all open Predict at once, median (s)", lambda s: s["opened_median_s"], ""),
     ("all open Predict at once, p95 (s)", lambda s: s["opened_p95_s"], ""),
     ("server's share of opening, median", lambda s: s["opened_served_median_s"], ""),
     ("server's share of opening, p95", lambda s: s["opened_served_p95_s"], GOALS["opened_served_p95_s"]),
+    ("  by the network clock, median", lambda s: s["opened_network_median_s"], ""),
+    ("  by the network clock, p95", lambda s: s["opened_network_p95_s"], GOALS["opened_served_p95_s"]),
     ("server CPU s per page open", lambda s: s["server_cpu_per_open_s"], ""),
     ("server CPU s per prediction", lambda s: s["server_cpu_per_prediction_s"], ""),
     ("other pages meanwhile, median (s)", lambda s: s["other_pages_median_s"], ""),
@@ -208,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="this many more visitors repeat each page's heaviest settings meanwhile (the issue: 10)")
     parser.add_argument("--page-bounds", action="store_true",
                         help="only measure the CPU time of each page's heaviest setting (no browsers)")
+    parser.add_argument("--pin", action="store_true",
+                        help="the server, nginx and the retrain on the last core, the browsers on the others")
     parser.add_argument("--proxy", default="none", choices=("none", "nginx", "both"),
                         help="visitors reach the server directly (default), through nginx as docs/deployment.md "
                              "deploys it (python -m core nginx-config), or both, run by run in turn")
@@ -225,11 +238,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{labels[run]} of {args.runs} …", flush=True)
         results.append(run_load(args.sessions, browsers=min(args.browsers, args.sessions), own_session=args.own_session,
                                 extra=worst_case_visitors(args.worst_case), photos=args.photos,
-                                proxy=way_of_run[run] == "nginx"))
+                                proxy=way_of_run[run] == "nginx", pin=args.pin))
         if args.runs > 1:
             s = summarize(results[-1:])
             print(f"  shown {s['succeeded']}/{s['sessions']}, p95 {s['p95_s']} s, server's share p95 {s['served_p95_s']} s, "
-                  f"opening p95 {s['opened_p95_s']} s (server's share {s['opened_served_p95_s']} s), "
+                  f"(network clock {s['served_network_p95_s']} s), opening p95 {s['opened_p95_s']} s "
+                  f"(server's share {s['opened_served_p95_s']} s, network clock {s['opened_network_p95_s']} s), "
                   f"server CPU {s['server_cpu_per_open_s']} s per open, {s['server_cpu_per_prediction_s']} s per prediction; "
                   f"load {s['loadavg'][0]}", flush=True)
     per_run = [summarize([r]) for r in results]
@@ -242,8 +256,10 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     raw = [{"prediction_s": r.prediction_s, "delivered_s": r.delivered_s, "opened_s": r.opened_s,
             "other_page_s": r.other_page_s, "browsers": r.browsers, "opened_served_s": r.opened_served_s,
-            "served_s": r.served_s, "rerun_s": r.rerun_s} for r in results]
+            "served_s": r.served_s, "rerun_s": r.rerun_s, "opened_network_s": r.opened_network_s,
+            "served_network_s": r.served_network_s} for r in results]
     report = {**(next(iter(pooled.values()), None) or per_run[0]), "photos": args.photos, "proxy": args.proxy,
+              "pinned": args.pin,
               "pooled": pooled, "goals": GOALS,
               "runs": [{"label": label, **s, **v} for label, s, v in zip(labels, per_run, raw, strict=True)]}
     out.write_text(json.dumps(report, indent=1))

@@ -33,6 +33,7 @@ from tools.browser import (
     summary,
     verdict_label,
 )
+from tools.frame_clock import FrameClock
 
 
 def median(values: list[float]) -> float:
@@ -66,6 +67,9 @@ class LoadResult:
     cpu_s: dict[str, dict[str, float]] = field(default_factory=dict)  # phase → group (server, worker, browsers, …) → CPU s
     uptime: str = ""
     heavy: list[dict] = field(default_factory=list)  # the worst-case visitors: {kind, done, failures, seconds}
+    # the server's share by the browser's network clock (tools/frame_clock.py): as above, without the page's own delay
+    opened_network_s: list[float] = field(default_factory=list)
+    served_network_s: list[float] = field(default_factory=list)
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -129,6 +133,8 @@ class Visit:
     served_s: float = float("nan")  # the page's first request after the upload → the last verdict's message
     rerun_s: float = float("nan")  # the page's last request before that message (the rerun) → the message
     done_at: float = 0.0  # epoch second the last verdict was shown
+    opened_network_s: float = float("nan")  # opened_served_s and served_s by the browser's network clock
+    served_network_s: float = float("nan")
 
 
 _OPENED_JS = "() => [window.__qtlSends[0] || 0, window.__qtlLastMessageAt]"
@@ -175,9 +181,11 @@ async def _visitor(browser, url: str, photo: Path, timeout_ms: float, ready: asy
     ``on_ready`` is called once, by the first visitor through the barrier, when all pages are ready.
     """
     async with _own_page(browser, timeout_ms, _DELIVERY_SPY) as page:
+        frames = await FrameClock.attach(page)
         opened, opened_served = await _open_predict(page, url, timeout_ms)
         if ready is not None and await ready.wait() == 0 and on_ready is not None:
             on_ready()
+        opened_network, sent_before = frames.opening_s(), len(frames.sent)  # the page is idle until the upload
         start_epoch = time.time()
         await page.locator(UPLOADER).first.set_input_files(str(photo))
         await appears(page, summary(0), timeout_ms / 1000)
@@ -194,7 +202,8 @@ async def _visitor(browser, url: str, photo: Path, timeout_ms: float, ready: asy
             raise ValueError(f"unexpected predictions {labels}")
         first_request, rerun, delivered_at = await page.evaluate(_SERVED_JS, start_epoch * 1000)
         return Visit(done_at - start_epoch, delivered_at / 1000 - start_epoch if delivered_at else float("nan"), opened,
-                     opened_served, _span(first_request, delivered_at), _span(rerun, delivered_at), done_at)
+                     opened_served, _span(first_request, delivered_at), _span(rerun, delivered_at), done_at,
+                     opened_network, frames.served_s(sent_before))
 
 
 async def _other_pages(browser, url: str, stop: asyncio.Event, timeout_ms: float) -> list[float]:
@@ -399,7 +408,7 @@ def _worker_pid(training_worker, timeout_s: float = 10.0) -> int:
 
 def run_load(sessions: int = 20, retrain: dict | None = None, timeout_s: float = 180.0, browsers: int = 1,
              extra: list | None = None, own_session: bool = False, photos: str = "group",
-             proxy: bool = False) -> LoadResult:
+             proxy: bool = False, pin: bool = False) -> LoadResult:
     """Start the app on a copy of the shipped models, warm it with one visit, start a retrain, send ``sessions`` visitors at once.
 
     ``retrain`` is the training request (default: 30 epochs on qiskit.aer with 1,024 shots, about a minute and a half).
@@ -412,6 +421,10 @@ def run_load(sessions: int = 20, retrain: dict | None = None, timeout_s: float =
     ``photos``: each visitor uploads a group photo (``"group"``, three faces) or a close-up of one face (``"closeup"``).
     ``proxy``: the visitors come through nginx with ``python -m core nginx-config``'s configuration (it sends the
     frontend files; its CPU is the group "proxy"), as docs/deployment.md deploys the server.
+    ``pin``: the server's side (the server, its nginx, the training worker) on the last core, the visitors' browsers
+    (with this harness) on the others, as if the browsers were on the visitors' own devices: the server's share is
+    then what the server does with a core of its own, not what twenty pages drawing on its cores leave it.
+    (Chromium, run as root, sets its own processes' priorities, so niceness cannot do this.)
     """
     if photos not in PHOTOS:
         raise ValueError(f"photos must be one of {PHOTOS}, got {photos!r}")
@@ -443,9 +456,10 @@ def run_load(sessions: int = 20, retrain: dict | None = None, timeout_s: float =
                 sampler = CpuSampler(roots | {"browsers": os.getpid()})
                 began = time.time()
                 try:
-                    results, other_times, ready_at, heavy = asyncio.run(
-                        _run(url, [visitor_photo(photos, tmp_path, i) for i in range(sessions)], timeout_s * 1000,
-                             browsers, extra))
+                    with _pinned(pin, [server.pid, worker_pid, *([front.pid] if front else [])]):
+                        results, other_times, ready_at, heavy = asyncio.run(
+                            _run(url, [visitor_photo(photos, tmp_path, i) for i in range(sessions)], timeout_s * 1000,
+                                 browsers, extra))
                 finally:
                     ended = time.time()
                     sampler.stop()
@@ -471,7 +485,39 @@ def run_load(sessions: int = 20, retrain: dict | None = None, timeout_s: float =
     return LoadResult(sessions, len(visits), [v.drawn_s for v in visits], other_times, failures, server_peak, worker_peak, state,
                       [v.delivered_s for v in visits], [v.opened_s for v in visits], browsers,
                       [v.opened_served_s for v in visits], [v.served_s for v in visits], [v.rerun_s for v in visits],
-                      cpu, _uptime(), heavy)
+                      cpu, _uptime(), heavy, [v.opened_network_s for v in visits], [v.served_network_s for v in visits])
+
+
+@contextlib.contextmanager
+def _pinned(pin: bool, server_side: list[int]):
+    """With ``pin``: the processes ``server_side`` (every thread, and their children) on the last core, this thread
+    and the processes it starts meanwhile (the browsers) on the others; then this thread as before."""
+    import os
+
+    before = os.sched_getaffinity(0)
+    if pin:
+        cores = sorted(before)
+        if len(cores) < 2:
+            raise ValueError("pinning needs two cores or more: one for the server's side, the rest for the browsers")
+        for pid in server_side:
+            _pin_process(pid, set(cores[-1:]))
+        os.sched_setaffinity(0, set(cores[:-1]))  # Linux: the calling thread, inherited by what it starts
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+def _pin_process(pid: int, cores: set[int]) -> None:
+    """Every thread of ``pid`` and of its children onto ``cores`` (threads started later inherit it)."""
+    import os
+
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(ProcessLookupError, FileNotFoundError):
+            os.sched_setaffinity(int(task.name), cores)
+            children = (task / "children").read_text().split()
+            for child in children:
+                _pin_process(int(child), cores)
 
 
 def _uptime() -> str:

@@ -27,6 +27,10 @@ def test_concurrent_visitors_all_get_a_prediction_during_a_retrain(face_mask_410
     # the server's share, by each page's clock: inside the whole wait, and the rerun inside the upload's requests
     assert len(result.opened_served_s) == 6 and all(0 < s <= o for s, o in zip(result.opened_served_s, result.opened_s))
     assert all(0 < r <= s <= d + 0.01 for r, s, d in zip(result.rerun_s, result.served_s, result.delivered_s))
+    # and by chromium's network clock, stamped before the renderer reads a frame: never later than the page's
+    assert len(result.opened_network_s) == len(result.served_network_s) == 6
+    assert all(0 < n <= s + 0.05 for n, s in zip(result.opened_network_s, result.opened_served_s))
+    assert all(0 < n <= s + 0.05 for n, s in zip(result.served_network_s, result.served_s))
     # CPU charged per phase: the server worked in both, the browsers too, and nothing is charged twice
     for phase in ("opening", "predicting"):
         spent = result.cpu_s[phase]
@@ -114,3 +118,49 @@ def test_histograms_built_by_many_visitors_at_once_all_arrive():
         thread.join(120)
     assert errors == [] and not any(t.is_alive() for t in threads), errors
     assert results == [(1024, 1.0)] * 16
+
+
+def test_the_network_clock_spans_a_request_to_the_verdicts_frame():
+    import base64
+
+    from tools.frame_clock import FrameClock
+
+    def frame(t: float, data: bytes, opcode: int = 2) -> dict:
+        payload = data.decode() if opcode == 1 else base64.b64encode(data).decode()
+        return {"timestamp": t, "response": {"opcode": opcode, "payloadData": payload}}
+
+    clock = FrameClock(sent=[10.0, 10.5])
+    for event in (frame(11.0, b"\x08delta"), frame(12.0, b"ready", opcode=1)):
+        clock.on_received(event)
+    assert clock.opening_s() == 2.0 and clock.verdicts == []
+    clock.sent += [20.0, 20.2]  # after the upload: its upload-URL request, then the rerun
+    for event in (frame(23.0, "\x12### no_mask — 97.3%".encode()), frame(24.5, b"### mask 88.0%"), frame(25.0, b"done")):
+        clock.on_received(event)
+    assert clock.verdicts == [23.0, 24.5]
+    assert clock.served_s(sent_before=2) == 4.5, "the upload's first request to the last verdict's frame"
+    assert FrameClock().served_s(0) != FrameClock().served_s(0), "nothing recorded: nan, left out of the figures"
+
+
+def test_pinning_puts_the_server_side_on_the_last_core_and_what_starts_meanwhile_on_the_others():
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from tools.load import _pinned
+
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        pytest.skip("one core: nothing to pin apart")
+    server = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        time.sleep(0.2)
+        with _pinned(True, [server.pid]):
+            browser = subprocess.run([sys.executable, "-c", "import os; print(sorted(os.sched_getaffinity(0)))"],
+                                     capture_output=True, text=True, check=True)
+            assert os.sched_getaffinity(server.pid) == {cores[-1]}
+        assert browser.stdout.strip() == str(cores[:-1]), "what starts meanwhile runs on the other cores"
+        assert sorted(os.sched_getaffinity(0)) == cores, "this thread as before"
+    finally:
+        server.kill()
+        server.wait()
