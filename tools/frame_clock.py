@@ -12,7 +12,8 @@ import base64
 import re
 from dataclasses import dataclass, field
 
-VERDICT = re.compile(rb"### (no_)?mask ")  # a face's verdict, "### no_mask — 97.3%", verbatim in the protobuf bytes
+VERDICT_PATTERN = "### (no_)?mask "  # a face's verdict, "### no_mask — 97.3%", verbatim in the protobuf bytes
+VERDICT = re.compile(VERDICT_PATTERN.encode())
 
 
 @dataclass

@@ -33,7 +33,7 @@ from tools.browser import (
     summary,
     verdict_label,
 )
-from tools.frame_clock import FrameClock
+from tools.frame_clock import VERDICT_PATTERN, FrameClock
 
 
 def median(values: list[float]) -> float:
@@ -84,13 +84,14 @@ def peak_rss_mb(pid: int) -> float:
 
 
 # Notes when the server's last message carrying a verdict reaches the page (before the page draws it):
-# each face's Markdown delta holds "### no_mask — 97.3%" verbatim inside its protobuf bytes. Also when the page
-# sends each of its requests (rerun, upload URLs) and when the last message of any kind arrived.
+# each face's Markdown delta holds "### no_mask — 97.3%" verbatim inside its protobuf bytes (VERDICT_PATTERN, as the
+# network clock reads it). Also when the page sends each of its requests (rerun, upload URLs) and when the last
+# message of any kind arrived.
 _DELIVERY_SPY = """(() => {
   window.__qtlPredictionAt = 0;
   window.__qtlSends = [];
   window.__qtlLastMessageAt = 0;
-  const marker = /### (no_)?mask /;
+  const marker = /VERDICT_PATTERN/;
   const Native = window.WebSocket;
   window.WebSocket = function (...args) {
     const socket = new Native(...args);
@@ -105,7 +106,7 @@ _DELIVERY_SPY = """(() => {
   };
   window.WebSocket.prototype = Native.prototype;
   Object.assign(window.WebSocket, Native);
-})()"""
+})()""".replace("VERDICT_PATTERN", VERDICT_PATTERN)
 
 
 # Resolves (to the page's clock, ms since the epoch) at the first frame in which ``selector`` matches. A
