@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import threading
 from collections.abc import Callable, Sequence
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from core.circuit.definition import CircuitSpec, symbolic_ops
@@ -19,6 +22,31 @@ if TYPE_CHECKING:
 # held, so every later circuit in the server waits for ever (the 20-visitor load test hit it). Whatever builds or runs
 # a PennyLane circuit in a process with threads holds this lock; circuits here take milliseconds.
 PENNYLANE_LOCK = threading.RLock()
+
+
+def import_pennylane() -> ModuleType:
+    """PennyLane, imported without two optional modules that its first import loads and this project never uses.
+
+    ``pennylane.io`` imports cirq (0.7-1.3 s) only to look for qualtran, and ``pennylane.drawer`` imports matplotlib
+    (0.5-0.8 s) for ``qml.draw_mpl``: a cold training waits for both on one core. Each is skipped unless already
+    loaded (cirq also when qualtran is installed); both import normally afterwards (the cirq backend, charts), only
+    ``qml.draw_mpl`` is off in this process. While it runs, the two cannot be imported from any thread: call it where
+    nothing else imports, as a training process does before its threads start.
+    """
+    if "pennylane" in sys.modules:
+        return sys.modules["pennylane"]
+    skipped = [name for name in ("cirq", "matplotlib") if name not in sys.modules]
+    if "cirq" in skipped and importlib.util.find_spec("qualtran") is not None:
+        skipped.remove("cirq")
+    for name in skipped:
+        sys.modules[name] = None  # type: ignore[assignment]  # an import of it raises ImportError, as if absent
+    try:
+        import pennylane
+    finally:
+        for name in skipped:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
+    return pennylane
 
 
 def circuit_ops(angles: Any, weights: Any, spec: CircuitSpec) -> list[qml.operation.Operator]:

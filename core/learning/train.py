@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from core.circuit.pennylane_ops import import_pennylane
 from core.data.dataset import CLASSES
 from core.execution.executor import CircuitExecutor, ExecutionCount
 from core.execution.factory import make_executor
@@ -70,7 +71,9 @@ def build_model(cfg: TrainConfig, in_features: int,
 
 
 def executor_in_background(cfg: TrainConfig) -> Future[CircuitExecutor] | None:
-    """The quantum head's executor, built and warmed up (imports, compilation) in a thread while the features load.
+    """The quantum head's executor, built and warmed up (compilation) in a thread while the features load.
+
+    PennyLane is imported first, in the caller's thread, before torchvision's and timm's imports start.
 
     The thread also imports what the fit's optimizer will (torch._dynamo, with triton where installed).
     A cold training spends seconds on each, one core at a time; the features keep both cores busy only once
@@ -78,6 +81,7 @@ def executor_in_background(cfg: TrainConfig) -> Future[CircuitExecutor] | None:
     """
     if cfg.head != "quantum":
         return None
+    import_pennylane()  # here, before any thread: see its docstring
 
     def build() -> CircuitExecutor:
         executor = make_executor(cfg.spec, cfg.execution)
