@@ -35,7 +35,7 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from core.data.dataset import CLASSES, SPLITS, list_split
+from core.data.dataset import CLASSES, list_all, list_split
 from core.data.images import load_rgb
 from core.faces.boxes import Box, overlap_of_smaller
 from core.faces.crops import FRAMING, TRAINING_FRAMING, Framing, crop_region
@@ -65,7 +65,7 @@ def scene_pool(data_dir: Path, per_class: int, seed: int) -> tuple[dict, dict]:
     no face stays in (its misses count against recall).
     """
     everything = face_pool(POOL)
-    references = [s.path for split in SPLITS for s in list_split(data_dir, split)]
+    references = [s.path for s in list_all(data_dir)]
     duplicates = near_duplicates(everything[0] + everything[1], references)
     detector = screening_detector()
     rng, pool, left_out = random.Random(seed), {}, {"near_duplicates": len(duplicates), "not_close_ups": 0, "screened": 0}

@@ -83,10 +83,10 @@ def has_cuda() -> bool:
 
 
 def dataset_paths() -> list[str]:
-    from core.data.dataset import list_split
+    from core.data.dataset import list_all
     from core.paths import data_dir
 
-    return [str(s.path) for split in ("train", "val", "test") for s in list_split(data_dir(), split)]
+    return [str(s.path) for s in list_all(data_dir())]
 
 
 def timed(fn, sync: bool) -> tuple[float, object]:

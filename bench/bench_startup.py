@@ -44,7 +44,7 @@ from pathlib import Path
 
 import torch
 
-from core.data.dataset import list_split
+from core.data.dataset import list_all
 from core.data.images import load_rgb
 from core.files import atomic_write_bytes
 from core.paths import data_dir
@@ -56,7 +56,7 @@ EPOCHS = 30
 
 
 def dataset_paths() -> list[str]:
-    return [str(s.path) for split in ("train", "val", "test") for s in list_split(data_dir(), split)]
+    return [str(s.path) for s in list_all(data_dir())]
 
 
 def published_lite0() -> torch.nn.Module:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
 import statistics
 import tempfile
@@ -431,8 +432,6 @@ def run_load(sessions: int = 20, retrain: dict | None = None, timeout_s: float =
         raise ValueError(f"photos must be one of {PHOTOS}, got {photos!r}")
     if not 1 <= browsers <= sessions:
         raise ValueError(f"browsers must be between 1 and sessions ({sessions}), got {browsers}")
-    import os
-
     from core.server import training_worker
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -493,8 +492,6 @@ def run_load(sessions: int = 20, retrain: dict | None = None, timeout_s: float =
 def _pinned(pin: bool, server_side: list[int]):
     """With ``pin``: the processes ``server_side`` (every thread, and their children) on the last core, this thread
     and the processes it starts meanwhile (the browsers) on the others; then this thread as before."""
-    import os
-
     before = os.sched_getaffinity(0)
     if pin:
         cores = sorted(before)
@@ -511,8 +508,6 @@ def _pinned(pin: bool, server_side: list[int]):
 
 def _pin_process(pid: int, cores: set[int]) -> None:
     """Every thread of ``pid`` and of its children onto ``cores`` (threads started later inherit it)."""
-    import os
-
     for task in Path(f"/proc/{pid}/task").glob("*"):
         with contextlib.suppress(ProcessLookupError, FileNotFoundError):
             os.sched_setaffinity(int(task.name), cores)

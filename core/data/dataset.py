@@ -40,6 +40,11 @@ def list_split(root: str | os.PathLike, split: str) -> list[Sample]:
     return [Sample(path, label) for label, name in enumerate(CLASSES) for path in _image_files(folder / name)]
 
 
+def list_all(root: str | os.PathLike) -> list[Sample]:
+    """Every image of every split, split by split (train, val, test)."""
+    return [sample for split in SPLITS for sample in list_split(root, split)]
+
+
 def _image_files(folder: Path) -> list[Path]:
     """The image files in ``folder``, sorted; one directory read, no call per file (a cold training lists 410 while
     other threads import, and each call that gives up the GIL waits to get it back)."""
@@ -53,10 +58,7 @@ def _image_files(folder: Path) -> list[Path]:
 def dataset_hash(root: str | os.PathLike) -> str:
     """sha256 over the sorted "path sha256" lines of every image: the manifest's content hash."""
     root = Path(root)
-    lines = []
-    for split in SPLITS:
-        for sample in list_split(root, split):
-            lines.append(f"{sample.path.relative_to(root).as_posix()} {sha256_file(sample.path)}")
+    lines = [f"{sample.path.relative_to(root).as_posix()} {sha256_file(sample.path)}" for sample in list_all(root)]
     return hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()
 
 

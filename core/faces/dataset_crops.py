@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from core.data.dataset import CLASSES, SPLITS, list_split
+from core.data.dataset import CLASSES, list_all
 from core.data.images import load_rgb
 from core.faces.crops import FRAMING, Framing, face_crop
 from core.faces.detector import FaceDetector
@@ -29,7 +29,7 @@ def crop_data_set(source: str | os.PathLike, dest: str | os.PathLike, detector: 
     ``dest/CROPS.json`` records, per image, its source's sha256 and the region cut out (or none).
     """
     source, dest = Path(source), Path(dest)
-    samples = [s for split in SPLITS for s in list_split(source, split)]
+    samples = list_all(source)
     counts, regions = {"cropped": 0, "kept": 0}, {}
     for done, sample in enumerate(samples, 1):
         photo = load_rgb(sample.path)
