@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,13 +57,16 @@ def _image_files(folder: Path) -> list[Path]:
 
 
 def dataset_hash(root: str | os.PathLike) -> str:
-    """sha256 over the sorted "path sha256" lines of every image: the manifest's content hash."""
+    """The manifest's content hash (:func:`content_hash`) of the images under ``root``, each file read and hashed."""
     root = Path(root)
-    lines = [f"{sample.path.relative_to(root).as_posix()} {sha256_file(sample.path)}" for sample in list_all(root)]
-    return hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()
+    return content_hash((s.path.relative_to(root).as_posix(), sha256_file(s.path)) for s in list_all(root))
 
 
 def manifest_hash(manifest: dict) -> str:
     """The same hash as :func:`dataset_hash`, computed from a manifest without the images."""
-    lines = sorted(f"{f['path']} {f['sha256']}" for f in manifest["files"])
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    return content_hash((f["path"], f["sha256"]) for f in manifest["files"])
+
+
+def content_hash(files: Iterable[tuple[str, str]]) -> str:
+    """sha256 over the sorted "path sha256" lines of (path relative to the data set's root, the file's sha256) pairs."""
+    return hashlib.sha256("\n".join(sorted(f"{path} {digest}" for path, digest in files)).encode()).hexdigest()

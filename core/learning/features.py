@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -61,16 +61,17 @@ def extract_features(
     progress: Progress | None = None,
     batch_size: int | None = None,
     device: str = "cpu",
+    hashes: Sequence[str] | None = None,
 ) -> torch.Tensor:
     """Features (N, D) on the CPU for the image files, from the cache where present.
 
     Only images not in the cache are decoded and sent through the backbone,
     which is loaded (on ``device``: "auto", "cpu" or "cuda"; unless ``extractor``
-    is given) only if there are any.
+    is given) only if there are any. ``hashes``: the files' sha256 (the cache's keys), where the caller has them.
     """
     path = cache_path(backbone)
     cache = _read_cache(path)
-    keys = [sha256_file(Path(p)) for p in paths]
+    keys = list(hashes) if hashes is not None else [sha256_file(Path(p)) for p in paths]
     missing = sorted({k: i for i, k in enumerate(keys) if k not in cache}.values())  # a file twice runs once
     if missing:
         extractor = extractor or _loaded(backbone, resolve_device(device))
@@ -160,6 +161,7 @@ class SplitFeatures:
     features: torch.Tensor
     labels: torch.Tensor
     paths: list[str]
+    hashes: list[str] = field(default_factory=list)  # each image file's sha256, as the feature cache keys it
 
 
 def load_split_features(data_dir: str | os.PathLike, backbone: str, split: str,
@@ -167,5 +169,6 @@ def load_split_features(data_dir: str | os.PathLike, backbone: str, split: str,
     """One split's backbone features (from the cache where present), labels and image paths."""
     samples = list_split(data_dir, split)
     paths = [str(s.path) for s in samples]
-    features = extract_features(paths, backbone, progress=progress, device=device)
-    return SplitFeatures(features, torch.tensor([s.label for s in samples]), paths)
+    hashes = [sha256_file(s.path) for s in samples]
+    features = extract_features(paths, backbone, progress=progress, device=device, hashes=hashes)
+    return SplitFeatures(features, torch.tensor([s.label for s in samples]), paths, hashes)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from core.data.dataset import CLASSES, dataset_hash
+from core.data.dataset import CLASSES, content_hash
 from core.execution.executor import CircuitExecutor, ExecutionCount
 from core.learning.backbones import get_info
 from core.learning.checkpoints import save_checkpoint
@@ -109,12 +109,19 @@ def describe_dataset(record: dict, cfg: TrainConfig, splits: dict[str, SplitFeat
     """Fill the record's ``dataset`` block and the seconds its features took."""
     record["dataset"] = {
         "path": cfg.data_dir,
-        "hash": dataset_hash(cfg.data_dir),
+        "hash": split_content_hash(cfg.data_dir, splits),
         "sizes": {name: len(s.labels) for name, s in splits.items()},
         "classes": list(CLASSES),
     }
     record["totals"]["feature_seconds"] = round(feature_seconds, 3)
     record["totals"]["seconds"] = round(feature_seconds, 3)
+
+
+def split_content_hash(root: str | os.PathLike, splits: dict[str, SplitFeatures]) -> str:
+    """The data set's content hash (the manifest's) from the sha256 its features were keyed by: no file read again."""
+    root = Path(root)
+    return content_hash((Path(path).relative_to(root).as_posix(), digest)
+                        for split in splits.values() for path, digest in zip(split.paths, split.hashes, strict=True))
 
 
 def add_epoch(record: dict, metrics: dict, seconds: float) -> None:

@@ -49,6 +49,7 @@ def test_sweep_resumes_and_keeps_the_best_seed(face_mask_410, tmp_path):
 
 
 def test_classical_heads_record_their_size(face_mask_410, tmp_path):
+    from core.data.dataset import manifest_hash, read_manifest
     from core.learning.config import TrainConfig
     from core.results.runs import run_training
 
@@ -58,6 +59,7 @@ def test_classical_heads_record_their_size(face_mask_410, tmp_path):
         record = run_training(config, runs_dir=tmp_path, checkpoints_dir=tmp_path)
         sizes[head] = record["trainable_parameters"]
         assert (record["totals"]["circuits"] > 0) == (head == "quantum")
+        assert record["dataset"]["hash"] == manifest_hash(read_manifest()), "the manifest's, from the features' keys"
     assert sizes == {"linear": 1280 * 2 + 2, "mlp": 1280 * 4 + 4 + 20 + 10, "quantum": 1280 * 4 + 4 + 24 + 10}
 
 
