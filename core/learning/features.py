@@ -9,9 +9,10 @@ from __future__ import annotations
 import functools
 import io
 import os
+import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,12 +63,14 @@ def extract_features(
     batch_size: int | None = None,
     device: str = "cpu",
     hashes: Sequence[str] | None = None,
+    workers: int | None = None,
 ) -> torch.Tensor:
     """Features (N, D) on the CPU for the image files, from the cache where present.
 
     Only images not in the cache are decoded and sent through the backbone,
     which is loaded (on ``device``: "auto", "cpu" or "cuda"; unless ``extractor``
-    is given) only if there are any. ``hashes``: the files' sha256 (the cache's keys), where the caller has them.
+    is given) only if there are any. ``hashes``: the files' sha256 (the cache's keys), where the caller has them;
+    ``workers``: threads that decode and run the network (default one per core).
     """
     path = cache_path(backbone)
     cache = _read_cache(path)
@@ -75,7 +78,7 @@ def extract_features(
     missing = sorted({k: i for i, k in enumerate(keys) if k not in cache}.values())  # a file twice runs once
     if missing:
         extractor = extractor or _loaded(backbone, resolve_device(device))
-        vectors = backbone_features(extractor, [paths[i] for i in missing], progress, batch_size)
+        vectors = backbone_features(extractor, [paths[i] for i in missing], progress, batch_size, workers)
         cache.update(zip((keys[i] for i in missing), vectors))
         _write_cache(path, cache)
     return torch.stack([cache[k] for k in keys])
@@ -164,11 +167,35 @@ class SplitFeatures:
     hashes: list[str] = field(default_factory=list)  # each image file's sha256, as the feature cache keys it
 
 
-def load_split_features(data_dir: str | os.PathLike, backbone: str, split: str,
-                        progress: Progress | None = None, device: str = "cpu") -> SplitFeatures:
+def load_split_features(data_dir: str | os.PathLike, backbone: str, split: str, progress: Progress | None = None,
+                        device: str = "cpu", workers: int | None = None) -> SplitFeatures:
     """One split's backbone features (from the cache where present), labels and image paths."""
     samples = list_split(data_dir, split)
     paths = [str(s.path) for s in samples]
     hashes = [sha256_file(s.path) for s in samples]
-    features = extract_features(paths, backbone, progress=progress, device=device, hashes=hashes)
+    features = extract_features(paths, backbone, progress=progress, device=device, hashes=hashes, workers=workers)
     return SplitFeatures(features, torch.tensor([s.label for s in samples]), paths, hashes)
+
+
+class _Stopped(Exception):
+    pass
+
+
+@contextmanager
+def split_in_background(data_dir: str | os.PathLike, backbone: str, split: str,
+                        device: str = "cpu") -> Iterator[Future[SplitFeatures]]:
+    """One split's :func:`load_split_features` on one thread while the caller works: a training's test split, which
+    only its end needs, extracted on one core while the fit runs on the other. Leaving the block stops an extraction
+    still running after its current batch, and waits for it."""
+    stop = threading.Event()
+
+    def stop_when_asked(done: int, total: int) -> None:
+        if stop.is_set():
+            raise _Stopped
+
+    pool = ThreadPoolExecutor(1, thread_name_prefix="qtl-split")
+    try:
+        yield pool.submit(load_split_features, data_dir, backbone, split, stop_when_asked, device, workers=1)
+    finally:
+        stop.set()
+        pool.shutdown(wait=True)

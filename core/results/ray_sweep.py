@@ -18,7 +18,16 @@ from typing import Any
 
 from core.learning.train import Progress
 from core.results.records import now, write_record
-from core.results.runs import Trained, add_epoch, describe_dataset, finish_record, load_features, new_record, train_on_features
+from core.results.runs import (
+    Trained,
+    add_epoch,
+    count_feature_seconds,
+    describe_dataset,
+    finish_record,
+    load_features,
+    new_record,
+    train_on_features,
+)
 
 RAY_REQUIREMENT = "ray[tune]==2.60.0"
 POLL_S = 0.5
@@ -183,7 +192,8 @@ class _Driver:
         """A run's record, written when its worker begins (again, if Ray retries a run whose worker died)."""
         splits, _, seconds = self._features(run)
         record = new_record(run.config, run.run_id, run.extra)
-        describe_dataset(record, run.config, splits, seconds)
+        describe_dataset(record, run.config, splits)
+        count_feature_seconds(record, seconds)
         write_record(record, self.runs_dir)
         if run.run_id not in self.live:
             self.on_run(i, self.total, run.run_id, None)

@@ -6,23 +6,26 @@ import os
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 
-from core.data.dataset import CLASSES, content_hash
+from core.data.dataset import CLASSES, SPLITS, content_hash
 from core.execution.executor import CircuitExecutor, ExecutionCount
 from core.learning.backbones import get_info
 from core.learning.checkpoints import save_checkpoint
 from core.learning.config import TrainConfig
 from core.learning.evaluate import evaluate_head
-from core.learning.features import SplitFeatures, load_split_features
+from core.learning.features import SplitFeatures, load_split_features, split_in_background
 from core.learning.heads import build_head, count_parameters
 from core.learning.train import Cancelled, Progress, build_model, executor_in_background, fit, single_threaded
 from core.paths import checkpoints_dir as default_checkpoints_dir
 from core.paths import runs_dir as default_runs_dir
 from core.results.records import SCHEMA, library_versions, now, write_record
+
+FIT_SPLITS = ("train", "val")  # what the fit needs; the test split only once it is done
 
 
 def run_training(
@@ -47,15 +50,19 @@ def run_training(
     try:
         started = time.perf_counter()
         executor = executor_in_background(cfg)
-        splits = load_features(cfg, on_progress)
-        describe_dataset(record, cfg, splits, time.perf_counter() - started)
+        splits = load_features(cfg, on_progress, FIT_SPLITS)
+        count_feature_seconds(record, time.perf_counter() - started)
 
         def on_epoch(metrics: dict) -> None:
             add_epoch(record, metrics, time.perf_counter() - started)
             write_record(record, runs_dir)
 
-        trained = train_on_features(cfg, splits, on_epoch, on_progress, should_stop or (lambda: False),
-                                    executor.result() if executor else None)
+        # the test split only at the end: extracted on one core while the fit runs on the other (single-threaded)
+        with single_threaded(), split_in_background(cfg.data_dir, cfg.backbone, "test", cfg.device) as test:
+            trained = train_on_features(cfg, {**splits, "test": test}, on_epoch, on_progress,
+                                        should_stop or (lambda: False), executor.result() if executor else None)
+            splits["test"] = test.result()
+        describe_dataset(record, cfg, splits)
         finish_record(record, cfg, splits, trained, runs_dir, checkpoints_dir)
     except Cancelled:
         record.update(status="cancelled", finished=now())
@@ -94,27 +101,31 @@ def new_record(cfg: TrainConfig, run_id: str | None = None, extra: dict | None =
     return record
 
 
-def load_features(cfg: TrainConfig, on_progress: Callable[[Progress], None] = lambda p: None) -> dict[str, SplitFeatures]:
-    """The backbone's features of every split (from the cache where present): what a training runs on."""
+def load_features(cfg: TrainConfig, on_progress: Callable[[Progress], None] = lambda p: None,
+                  split_names: tuple[str, ...] = SPLITS) -> dict[str, SplitFeatures]:
+    """The backbone's features of the splits (from the cache where present; default every split): what a training runs on."""
     on_progress(Progress("features"))
 
     def features_done(done: int, total: int) -> None:
         on_progress(Progress("features", step=done, steps=total))
 
     return {name: load_split_features(cfg.data_dir, cfg.backbone, name, features_done, device=cfg.device)
-            for name in ("train", "val", "test")}
+            for name in split_names}
 
 
-def describe_dataset(record: dict, cfg: TrainConfig, splits: dict[str, SplitFeatures], feature_seconds: float) -> None:
-    """Fill the record's ``dataset`` block and the seconds its features took."""
+def describe_dataset(record: dict, cfg: TrainConfig, splits: dict[str, SplitFeatures]) -> None:
+    """Fill the record's ``dataset`` block from every split's features."""
     record["dataset"] = {
         "path": cfg.data_dir,
         "hash": split_content_hash(cfg.data_dir, splits),
         "sizes": {name: len(s.labels) for name, s in splits.items()},
         "classes": list(CLASSES),
     }
-    record["totals"]["feature_seconds"] = round(feature_seconds, 3)
-    record["totals"]["seconds"] = round(feature_seconds, 3)
+
+
+def count_feature_seconds(record: dict, seconds: float) -> None:
+    """The seconds until the fit could begin (its splits' features), the run's time so far."""
+    record["totals"]["feature_seconds"] = record["totals"]["seconds"] = round(seconds, 3)
 
 
 def split_content_hash(root: str | os.PathLike, splits: dict[str, SplitFeatures]) -> str:
@@ -149,7 +160,7 @@ class Trained:
 
 def train_on_features(
     cfg: TrainConfig,
-    splits: dict[str, SplitFeatures],
+    splits: dict[str, SplitFeatures | Future[SplitFeatures]],
     on_epoch: Callable[[dict], None] = lambda metrics: None,
     on_progress: Callable[[Progress], None] = lambda p: None,
     should_stop: Callable[[], bool] = lambda: False,
@@ -158,6 +169,7 @@ def train_on_features(
     """Fit a fresh head for the resolved ``cfg`` on ``splits`` and score it on the test split; writes nothing.
 
     ``executor``: the quantum head's, built already (:func:`core.learning.train.executor_in_background`).
+    The test split may still be coming (a Future): it is waited for once the fit is done.
     """
     started = time.perf_counter()
     in_features = splits["train"].features.shape[1]
@@ -165,7 +177,7 @@ def train_on_features(
         head, executor = build_model(cfg, in_features, executor)
         count = executor.count if executor is not None else ExecutionCount()
         result = fit(cfg, head, count, splits, on_epoch, on_progress, should_stop)
-        test = evaluate_head(head, splits["test"])
+        test = evaluate_head(head, _ready(splits["test"]))
     best = {"epoch": result.best_epoch, "val_acc": result.best_val_acc, "val_loss": result.best_val_loss}
     return Trained(
         epochs=result.history, best=best, test=test, in_features=in_features,
@@ -174,6 +186,10 @@ def train_on_features(
         executor=executor.describe() if executor is not None else f"classical {cfg.head} head",
         seconds=time.perf_counter() - started, circuits=count.circuits, shots=count.shots,
     )
+
+
+def _ready(split: SplitFeatures | Future[SplitFeatures]) -> SplitFeatures:
+    return split.result() if isinstance(split, Future) else split
 
 
 def finish_record(record: dict, cfg: TrainConfig, splits: dict[str, SplitFeatures], trained: Trained,

@@ -111,3 +111,24 @@ def test_listing_the_backbones_loads_no_torch():
     out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_a_split_in_the_background_is_the_split_and_leaving_early_stops_it(face_mask_410, tmp_path, monkeypatch):
+    """What a training's fit runs beside: the test split's features on one thread, the same as extracted in the
+    foreground; a training that ends early (cancelled, failed) leaves no extraction running behind it."""
+    import threading
+
+    from core.learning.features import load_split_features, split_in_background
+
+    monkeypatch.setenv("QTL_CACHE", str(tmp_path / "cache"))
+    with split_in_background(face_mask_410, "efficientnet_lite0", "val") as pending:
+        background = pending.result(timeout=300)
+    foreground = load_split_features(face_mask_410, "efficientnet_lite0", "val")
+    assert background.paths == foreground.paths and background.hashes == foreground.hashes
+    assert torch.equal(background.labels, foreground.labels) and torch.equal(background.features, foreground.features)
+
+    monkeypatch.setenv("QTL_CACHE", str(tmp_path / "empty-cache"))
+    with split_in_background(face_mask_410, "efficientnet_lite0", "test") as pending:
+        pass  # left at once: 120 images still to extract
+    assert pending.done() and not pending.cancelled() and pending.exception() is not None, "stopped, not finished"
+    assert not any(t.name.startswith("qtl-split") for t in threading.enumerate())
