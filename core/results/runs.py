@@ -57,10 +57,11 @@ def run_training(
             add_epoch(record, metrics, time.perf_counter() - started)
             write_record(record, runs_dir)
 
+        warmed = executor.result() if executor else None  # its thread's imports done before single_threaded starts
         # the test split only at the end: extracted on one core while the fit runs on the other (single-threaded)
         with single_threaded(), split_in_background(cfg.data_dir, cfg.backbone, "test", cfg.device) as test:
             trained = train_on_features(cfg, {**splits, "test": test}, on_epoch, on_progress,
-                                        should_stop or (lambda: False), executor.result() if executor else None)
+                                        should_stop or (lambda: False), warmed)
             splits["test"] = test.result()
         describe_dataset(record, cfg, splits)
         finish_record(record, cfg, splits, trained, runs_dir, checkpoints_dir)

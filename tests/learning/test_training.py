@@ -131,3 +131,34 @@ def test_an_executor_warmed_in_the_background_trains_the_same(face_mask_410):
     for key in ("train_loss", "val_loss", "val_acc"):
         assert [e[key] for e in background.epochs] == [e[key] for e in inline.epochs]
     assert executor_in_background(TrainConfig(head="mlp").resolved()) is None
+
+
+def test_a_training_walks_the_thread_pools_once_after_its_executor_thread(face_mask_410, tmp_path, monkeypatch,
+                                                                          short_run):
+    """threadpoolctl's walk of the loaded libraries deadlocks against a thread importing an extension module (a warm
+    training hung so): a training walks them once, only after its executor's thread is done (the cache is warm here,
+    so the fit would otherwise start while that thread still imports)."""
+    import threadpoolctl
+
+    from core.learning import train
+    from core.learning.config import TrainConfig
+    from core.results.runs import run_training
+
+    futures, walks = [], []
+    real_background = train.executor_in_background
+
+    def executor_in_background(cfg):
+        futures.append(real_background(cfg))
+        return futures[-1]
+
+    class Controller(threadpoolctl.ThreadpoolController):
+        def __init__(self):
+            walks.append(all(future.done() for future in futures))
+            super().__init__()
+
+    monkeypatch.setattr("core.results.runs.executor_in_background", executor_in_background)
+    monkeypatch.setattr(threadpoolctl, "ThreadpoolController", Controller)
+    record = run_training(TrainConfig(epochs=1, seed=5, data_dir=str(face_mask_410)),
+                          runs_dir=tmp_path / "runs", checkpoints_dir=tmp_path / "ckpt")
+    assert record["status"] == "completed"
+    assert len(futures) == 1 and walks == [True]
