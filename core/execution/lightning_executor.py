@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import numpy as np
 from pennylane_lightning.lightning_qubit_ops import MeasurementsC128, StateVectorC128
 from pennylane_lightning.lightning_qubit_ops.algorithms import AdjointJacobianC128, create_ops_listC128
@@ -11,6 +13,7 @@ from threadpoolctl import ThreadpoolController
 from core.circuit.definition import CircuitSpec, parameter_rows, symbolic_ops
 from core.execution.executor import NumpyVJPExecutor, split_gradient
 from core.execution.settings import ExecutionSettings
+from core.execution.threads import limited
 
 
 class LightningAdjointExecutor(NumpyVJPExecutor):
@@ -29,11 +32,17 @@ class LightningAdjointExecutor(NumpyVJPExecutor):
         self.ops = symbolic_ops(spec)
         self.observables = [NamedObsC128("PauliZ", [w]) for w in range(spec.n_qubits)]
         self._no_matrix = [np.zeros(0, dtype=np.complex128)] * len(self.ops)
-        # torch and lightning each bring an OpenMP runtime; on a 4-qubit state their
-        # threads only fight (a step many times slower: docs/benchmarks.md), so lightning runs on one.
-        self._threads = ThreadpoolController()
+        self._threads: ThreadpoolController | None = None
 
     def _single_thread(self):
+        """torch and lightning each bring an OpenMP runtime; on a 4-qubit state their threads only fight (a step many
+        times slower: docs/benchmarks.md), so lightning runs on one. A training has limited every pool already; else
+        the pools are found on the first call, not at construction, which may be in a thread beside imports
+        (:mod:`core.execution.threads`)."""
+        if limited():
+            return nullcontext()
+        if self._threads is None:
+            self._threads = ThreadpoolController()
         return self._threads.limit(limits=1, user_api="openmp")
 
     def _final_state(self, row: np.ndarray):

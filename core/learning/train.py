@@ -7,9 +7,8 @@ record and a checkpoint.
 from __future__ import annotations
 
 import copy
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from core.circuit.pennylane_ops import import_pennylane
 from core.data.dataset import CLASSES
 from core.execution.executor import CircuitExecutor, ExecutionCount
 from core.execution.factory import make_executor
+from core.execution.threads import one_thread_per_library
 from core.learning.config import TrainConfig
 from core.learning.evaluate import evaluate_head
 from core.learning.features import SplitFeatures
@@ -43,37 +43,15 @@ class Cancelled(Exception):
     """Training was stopped by its ``should_stop`` callback."""
 
 
-_nesting = threading.local()
-
-
 @contextmanager
-def single_threaded():
-    """Run the training loop on one thread per library.
+def single_threaded() -> Iterator[None]:
+    """Run the training loop on one thread per library (:func:`core.execution.threads.one_thread_per_library`).
 
-    The head's layers and the 4-qubit simulations are tiny: with OpenMP pools
-    of torch, Aer and lightning spinning against each other (and against any
-    other process), a step was many times slower than on one thread (docs/benchmarks.md).
-
-    threadpoolctl finds the pools by walking the loaded libraries under the dynamic loader's lock, calling Python for
-    each; a thread that meanwhile imports an extension module holds the GIL while it waits for that lock, and both
-    wait for ever (a warm training hung so, its executor thread importing torch._dynamo). So enter it where no other
-    thread may be importing: :func:`core.results.runs.run_training` waits for its executor's thread first. Nested,
-    it walks nothing again.
+    Enter it where no other thread may be importing: :func:`core.results.runs.run_training` waits for its executor's
+    thread first.
     """
-    if getattr(_nesting, "depth", 0):
+    with one_thread_per_library():
         yield
-        return
-    from threadpoolctl import ThreadpoolController
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    _nesting.depth = 1
-    try:
-        with ThreadpoolController().limit(limits=1):
-            yield
-    finally:
-        _nesting.depth = 0
-        torch.set_num_threads(threads)
 
 
 def build_model(cfg: TrainConfig, in_features: int,
@@ -86,11 +64,9 @@ def build_model(cfg: TrainConfig, in_features: int,
 
 
 def executor_in_background(cfg: TrainConfig) -> Future[CircuitExecutor] | None:
-    """The quantum head's executor, built in the caller's thread and warmed up (compilation) in another while the
-    features load.
+    """The quantum head's executor, built and warmed up (compilation) in a thread while the features load.
 
-    PennyLane is imported first, before torchvision's and timm's imports start; the executor is built before any thread
-    starts, since the lightning executor walks the loaded libraries for their thread pools (see :func:`single_threaded`).
+    PennyLane is imported first, in the caller's thread, before torchvision's and timm's imports start.
 
     The thread also imports what the fit's optimizer will (torch._dynamo, with triton where installed).
     A cold training spends seconds on each, one core at a time; the features keep both cores busy only once
@@ -99,9 +75,9 @@ def executor_in_background(cfg: TrainConfig) -> Future[CircuitExecutor] | None:
     if cfg.head != "quantum":
         return None
     import_pennylane()  # here, before any thread: see its docstring
-    executor = make_executor(cfg.spec, cfg.execution)
 
     def build() -> CircuitExecutor:
+        executor = make_executor(cfg.spec, cfg.execution)
         executor.warm_up()
         import torch._dynamo  # noqa: F401  torch.optim's first optimizer imports it (2 s): here, while the features load
         return executor

@@ -152,3 +152,32 @@ def test_cirq_batched_kernel_matches_cirq_simulator(spec):
     )
     got = CirqBatchSampler(spec, None, 0).final_states(rows)
     assert np.abs(got - expected).max() < 1e-10
+
+
+def test_lightning_finds_the_thread_pools_on_its_first_call_and_not_inside_a_training(monkeypatch):
+    """Walking the loaded libraries can deadlock against a thread's import (core.execution.threads): lightning's
+    executor does not walk when built (a training builds it in a thread beside imports), nor inside a training's
+    one-thread block, and only once outside."""
+    from threadpoolctl import ThreadpoolController
+
+    from core.execution import lightning_executor
+    from core.execution.threads import one_thread_per_library
+
+    walks = []
+
+    class Controller(ThreadpoolController):
+        def __init__(self):
+            walks.append(1)
+            super().__init__()
+
+    monkeypatch.setattr(lightning_executor, "ThreadpoolController", Controller)
+    spec = CircuitSpec(4, 2)
+    executor = make_executor(spec, ExecutionSettings("lightning.qubit", None))
+    angles, weights = torch.full((3, 4), 0.3, dtype=torch.float64), torch.full((2, 4), 0.1, dtype=torch.float64)
+    assert walks == []
+    with one_thread_per_library():
+        inside = executor.expvals(angles, weights)
+    assert walks == []
+    outside = [executor.expvals(angles, weights) for _ in range(2)]
+    assert walks == [1]
+    assert all(torch.allclose(inside, out) for out in outside)
