@@ -21,7 +21,7 @@ for problem in checkpoint_options()[1]:
 model = selected_model()
 if model is None:
     st.info("No trained model is available. A maintainer can train one from the sidebar's Retrain panel, "
-            "or run `python -m core train` (about 30 s with the offline backbone).")
+            "or run `python -m core train` (about 20 s with the offline backbone).")
     st.stop()
 path, meta = model
 ok, why = backbone_available(meta["backbone"])
