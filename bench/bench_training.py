@@ -132,11 +132,11 @@ def time_steps(executor: CircuitExecutor, splits: dict, steps: int, repeats: int
     """Median seconds per training step over ``repeats`` runs of ``steps`` steps (after one warm-up step),
     and seconds for one validation pass (``core.learning.evaluate.evaluate_head`` on the 50 images).
 
-    Every path runs as the training loop does, one thread per library (core.learning.train.single_threaded).
+    Every path runs as the training loop does, one thread per library (core.execution.threads.one_thread_per_library).
     """
-    from core.learning.train import single_threaded
+    from core.execution.threads import one_thread_per_library
 
-    with single_threaded():
+    with one_thread_per_library():
         return _time_steps(executor, splits["train"].features, splits["train"].labels, steps, repeats, splits["val"])
 
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
@@ -20,7 +19,6 @@ from core.circuit.pennylane_ops import import_pennylane
 from core.data.dataset import CLASSES
 from core.execution.executor import CircuitExecutor, ExecutionCount
 from core.execution.factory import make_executor
-from core.execution.threads import one_thread_per_library
 from core.learning.config import TrainConfig
 from core.learning.evaluate import evaluate_head
 from core.learning.features import SplitFeatures
@@ -41,17 +39,6 @@ class Progress:
 
 class Cancelled(Exception):
     """Training was stopped by its ``should_stop`` callback."""
-
-
-@contextmanager
-def single_threaded() -> Iterator[None]:
-    """Run the training loop on one thread per library (:func:`core.execution.threads.one_thread_per_library`).
-
-    Enter it where no other thread may be importing: :func:`core.results.runs.run_training` waits for its executor's
-    thread first.
-    """
-    with one_thread_per_library():
-        yield
 
 
 def build_model(cfg: TrainConfig, in_features: int,

@@ -14,13 +14,14 @@ import torch
 
 from core.data.dataset import CLASSES, SPLITS, content_hash
 from core.execution.executor import CircuitExecutor, ExecutionCount
+from core.execution.threads import one_thread_per_library
 from core.learning.backbones import get_info
 from core.learning.checkpoints import save_checkpoint
 from core.learning.config import TrainConfig
 from core.learning.evaluate import evaluate_head
 from core.learning.features import SplitFeatures, load_split_features, split_in_background
 from core.learning.heads import build_head, count_parameters
-from core.learning.train import Cancelled, Progress, build_model, executor_in_background, fit, single_threaded
+from core.learning.train import Cancelled, Progress, build_model, executor_in_background, fit
 from core.paths import checkpoints_dir as default_checkpoints_dir
 from core.paths import runs_dir as default_runs_dir
 from core.results.records import SCHEMA, library_versions, now, write_record
@@ -57,9 +58,9 @@ def run_training(
             add_epoch(record, metrics, time.perf_counter() - started)
             write_record(record, runs_dir)
 
-        warmed = executor.result() if executor else None  # its thread's imports done before single_threaded starts
+        warmed = executor.result() if executor else None  # its imports done before the pools are walked (threads.py)
         # the test split only at the end: extracted on one core while the fit runs on the other (single-threaded)
-        with single_threaded(), split_in_background(cfg.data_dir, cfg.backbone, "test", cfg.device) as test:
+        with one_thread_per_library(), split_in_background(cfg.data_dir, cfg.backbone, "test", cfg.device) as test:
             trained = train_on_features(cfg, {**splits, "test": test}, on_epoch, on_progress,
                                         should_stop or (lambda: False), warmed)
             splits["test"] = test.result()
@@ -174,7 +175,7 @@ def train_on_features(
     """
     started = time.perf_counter()
     in_features = splits["train"].features.shape[1]
-    with single_threaded():
+    with one_thread_per_library():
         head, executor = build_model(cfg, in_features, executor)
         count = executor.count if executor is not None else ExecutionCount()
         result = fit(cfg, head, count, splits, on_epoch, on_progress, should_stop)
